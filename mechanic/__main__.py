@@ -1,0 +1,3 @@
+from mechanic.cli import main
+
+raise SystemExit(main())

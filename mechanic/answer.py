@@ -1,0 +1,103 @@
+"""Turning a model's answer into candidate code, or refusing it with a reason.
+
+Models wrap code in markdown fences, think aloud in <think> blocks, add a
+"Here is the fixed code:" line, or, worst, replace parts of the file with
+"... rest of code ..." placeholders that would gut it if written. Everything
+here is a pure function of the answer and the original text.
+"""
+
+from __future__ import annotations
+
+import re
+
+_THINK_BLOCK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.IGNORECASE | re.DOTALL)
+_THINK_OPEN = re.compile(r"^\s*<think(?:ing)?>", re.IGNORECASE)
+_FENCE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)^[ \t]*```[ \t]*$", re.DOTALL | re.MULTILINE)
+_OPEN_FENCE = re.compile(r"^[ \t]*```[^\n`]*\n", re.MULTILINE)
+_PROSE = re.compile(
+    r"^\s*(here(?:'s| is| are)|sure\b|certainly\b|below\b|the (?:fixed|corrected|updated)"
+    r"|this (?:fixes|should)|i(?:'ve| have)\b|fixed\b|corrected\b|explanation\b|note:"
+    r"|changes? made)",
+    re.IGNORECASE,
+)
+_ELISIONS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"(\.\.\.|…)\s*(the\s+)?(rest|remainder|remaining|existing|other|previous|same|more|unchanged)\b",
+        r"\b(rest|remainder) of (the )?(code|file|function|class|implementation|module|methods?)\b",
+        r"\bexisting code\b",
+        r"\b(code|implementation|content|methods?|functions?)\s+(unchanged|omitted|remains? the same|as before)\b",
+        r"\bomitted for brevity\b",
+        r"\bsame as (before|above|original)\b",
+        r"^\s*(//|#|/\*|<!--)\s*(\.\.\.|…)\s*(\*/|-->)?\s*$",
+        r"^\s*(\.\.\.|…)\s*$",
+    )
+]
+# Below this share of the original's non-blank characters, an answer has
+# dropped code rather than fixed it; real fixes change a few characters.
+MIN_LENGTH_RATIO = 0.6
+
+
+class Rejected(ValueError):
+    """The answer cannot be used; the message says why."""
+
+
+def extract_code(answer: str) -> str:
+    """The code inside a model's answer: think blocks, fences and prose removed."""
+    text = _THINK_BLOCK.sub("", answer)
+    if _THINK_OPEN.match(text):
+        raise Rejected("the answer is an unfinished <think> block with no code")
+    blocks = _FENCE.findall(text)
+    if blocks:
+        text = max(blocks, key=len)
+    else:
+        opened = _OPEN_FENCE.search(text)
+        if opened:  # a fence that never closes: the code runs to the end
+            text = text[opened.end() :]
+        text = _trim_prose(text)
+    return text.strip("\n")
+
+
+def _trim_prose(text: str) -> str:
+    lines = text.split("\n")
+    while lines and (not lines[0].strip() or _PROSE.match(lines[0])):
+        lines.pop(0)
+    while lines and (not lines[-1].strip() or _PROSE.match(lines[-1])):
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _non_blank(text: str) -> int:
+    return sum(1 for ch in text if not ch.isspace())
+
+
+def review(code: str, original: str, *, done_reason: str | None) -> None:
+    """Raise Rejected when the candidate must not even be validated."""
+    if done_reason == "length":
+        raise Rejected("the answer was cut off at the token limit (done_reason 'length')")
+    if not code.strip():
+        raise Rejected("the answer holds no code")
+    if code.strip() == original.strip():
+        raise Rejected("the answer is the original file unchanged")
+    known = {line.strip() for line in original.split("\n")}
+    for line in code.split("\n"):
+        if line.strip() in known:
+            continue
+        for pattern in _ELISIONS:
+            if pattern.search(line):
+                raise Rejected(f"the answer elides code with a placeholder: {line.strip()[:80]!r}")
+    have, had = _non_blank(code), _non_blank(original)
+    if had and have < MIN_LENGTH_RATIO * had:
+        raise Rejected(
+            f"the answer is far shorter than the original ({have} vs {had} non-blank"
+            " characters): code would be lost"
+        )
+
+
+def candidate_from_answer(answer: str, original: str, *, done_reason: str | None) -> str:
+    """The code to validate, or Rejected with the reason."""
+    if done_reason == "length":
+        review("", original, done_reason=done_reason)
+    code = extract_code(answer)
+    review(code, original, done_reason=done_reason)
+    return code

@@ -1,0 +1,21 @@
+"""Model backends, one module each, behind the `Backend` interface."""
+
+from __future__ import annotations
+
+from mechanic.backends.base import Backend, Completion
+from mechanic.config import LLMSettings
+
+__all__ = ["Backend", "Completion", "create_backend"]
+
+
+def create_backend(settings: LLMSettings) -> Backend | None:
+    """The configured backend, or None for backend "none" (report, never repair)."""
+    if settings.backend == "ollama":
+        from mechanic.backends.ollama import OllamaBackend
+
+        return OllamaBackend(settings)
+    if settings.backend == "embedded":
+        from mechanic.backends.embedded import EmbeddedBackend
+
+        return EmbeddedBackend(settings)
+    return None

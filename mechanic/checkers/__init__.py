@@ -1,0 +1,73 @@
+"""One checker per language behind one interface, chosen by file extension.
+
+A `CheckerSet` lives for one cycle: it creates each checker on first use (so a
+tree without JavaScript never starts node) and closes them all at the end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mechanic.checkers.base import Checker, Finding
+from mechanic.checkers.data import JSONChecker, TOMLChecker
+from mechanic.checkers.python import PythonChecker
+from mechanic.checkers.shell import ShellChecker
+
+__all__ = ["Checker", "CheckerSet", "Finding", "language_of"]
+
+_BY_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "python": PythonChecker.extensions,
+    "javascript": (".js", ".mjs", ".cjs"),
+    "shell": ShellChecker.extensions,
+    "json": JSONChecker.extensions,
+    "toml": TOMLChecker.extensions,
+}
+_LANGUAGE_OF = {ext: lang for lang, exts in _BY_LANGUAGE.items() for ext in exts}
+
+
+def language_of(path: Path) -> str | None:
+    """The language mechanic checks `path` as, or None if it has no checker."""
+    return _LANGUAGE_OF.get(path.suffix.lower())
+
+
+class CheckerSet:
+    def __init__(self, *, node: str | None = None) -> None:
+        self._node = node
+        self._checkers: dict[str, Checker] = {}
+
+    def get(self, language: str) -> Checker:
+        checker = self._checkers.get(language)
+        if checker is None:
+            checker = self._create(language)
+            self._checkers[language] = checker
+        return checker
+
+    def for_path(self, path: Path) -> Checker | None:
+        language = language_of(path)
+        return self.get(language) if language else None
+
+    def _create(self, language: str) -> Checker:
+        if language == "python":
+            return PythonChecker()
+        if language == "javascript":
+            from mechanic.checkers.javascript import JavaScriptChecker
+
+            return JavaScriptChecker(node=self._node)
+        if language == "shell":
+            return ShellChecker()
+        if language == "json":
+            return JSONChecker()
+        if language == "toml":
+            return TOMLChecker()
+        raise KeyError(language)
+
+    def close(self) -> None:
+        for checker in self._checkers.values():
+            checker.close()
+        self._checkers.clear()
+
+    def __enter__(self) -> CheckerSet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,383 @@
+"""The `mechanic` command: each subcommand reads as what the user wants done."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mechanic import __version__
+from mechanic.config import Config, find_config, load_config
+from mechanic.errors import ConfigError, MechanicError
+
+EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors exit 2, like config errors
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"mechanic: error: {message}\n")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(find_config(args.config))
+
+
+def _setup_logging(config: Config, *, quiet: bool = False) -> None:
+    from mechanic import log
+
+    console = None if quiet else sys.stderr
+    log.configure(config.mechanic.state_dir, console=console, max_mb=config.mechanic.log_max_mb)
+
+
+def _rel(path: str | Path, config: Config) -> str:
+    path = Path(path)
+    for watch in config.watches:
+        root = Path(os.path.realpath(watch.path))
+        if root in path.parents:
+            return str(path.relative_to(root))
+    return str(path)
+
+
+# --- once / check ---------------------------------------------------------
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    from mechanic.cycle import run_cycle
+    from mechanic.store import Store
+
+    config = _config(args)
+    _setup_logging(config, quiet=args.quiet)
+    with Store.open(config.mechanic.state_dir) as store:
+        report = run_cycle(config, store, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_report(report, config)
+    return EXIT_BROKEN if report.remaining else EXIT_OK
+
+
+def _print_report(report, config: Config) -> None:
+    scan = report.scan
+    print(
+        f"mechanic: {len(scan.files)} files watched, {scan.checked} checked,"
+        f" {len(scan.findings)} broken"
+    )
+    for attempt in report.attempts:
+        tokens = ""
+        if attempt.prompt_tokens is not None:
+            tokens = f" [{attempt.prompt_tokens}+{attempt.answer_tokens or 0} tokens]"
+        print(f"  {attempt.outcome:<9} {_rel(attempt.path, config)}: {attempt.reason}{tokens}")
+        if attempt.outcome == "applied" and attempt.backup_path:
+            print(f"            backup {attempt.backup_path} (undo: mechanic revert {attempt.id})")
+    for path, reason in report.held.items():
+        print(f"  {'held':<9} {_rel(path, config)}: {reason}")
+    for language, reason in scan.unavailable.items():
+        print(f"  unchecked {language} files: {reason}")
+    for path, reason in scan.skipped.items():
+        print(f"  {'skipped':<9} {_rel(path, config)}: {reason}")
+    if report.backend_error:
+        print(f"model backend: {report.backend_error}")
+    remaining = report.remaining
+    if remaining:
+        print(f"still broken: {len(remaining)}")
+        for finding in remaining:
+            where = _rel(finding.path, config)
+            if finding.line:
+                where += f":{finding.line}" + (f":{finding.column}" if finding.column else "")
+            print(f"  {where}: {finding.message}")
+    else:
+        print("nothing left broken")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from mechanic.checkers import CheckerSet
+    from mechanic.cycle import cycle_lock
+    from mechanic.discovery import Finder
+    from mechanic.scan import scan
+    from mechanic.store import Store
+
+    config = _config(args)
+    _setup_logging(config, quiet=True)
+    with Store.open(config.mechanic.state_dir) as store, cycle_lock(config.mechanic.state_dir):
+        with CheckerSet(node=config.mechanic.node) as checkers:
+            result = scan(
+                Finder(config), checkers, store, max_file_bytes=config.mechanic.max_file_kb * 1024
+            )
+    findings = sorted(result.findings.values(), key=lambda f: str(f.path))
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "file": str(f.path),
+                        "language": f.language,
+                        "line": f.line,
+                        "column": f.column,
+                        "message": f.message,
+                    }
+                    for f in findings
+                ],
+                indent=2,
+            )
+        )
+    else:
+        for finding in findings:
+            where = _rel(finding.path, config)
+            if finding.line:
+                where += f":{finding.line}" + (f":{finding.column}" if finding.column else "")
+            print(f"{where}: [{finding.language}] {finding.message}")
+        for language, reason in result.unavailable.items():
+            print(f"unchecked {language} files: {reason}", file=sys.stderr)
+        print(f"{len(result.files)} files, {len(findings)} broken", file=sys.stderr)
+    return EXIT_BROKEN if findings else EXIT_OK
+
+
+# --- status / log ---------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from mechanic.store import Store
+
+    config = _config(args)
+    with Store.open(config.mechanic.state_dir) as store:
+        totals = store.totals()
+        last = store.last_cycle()
+        recent = store.recent_attempts(10)
+        cooling = store.cooldowns()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "totals": totals,
+                    "last_cycle": last,
+                    "recent_attempts": [
+                        {k: v for k, v in a.to_dict().items() if k != "diff"} for a in recent
+                    ],
+                    "cooldowns": [{"file": p, "until": u} for p, u in sorted(cooling.items())],
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"[bold]mechanic[/bold] {__version__}  config {config.source}\n"
+        f"cycles {totals['cycles']}  attempts {totals['attempts']}  applied {totals['applied']}"
+        f"  reverted {totals['reverted']}  rejected {totals['rejected']}"
+        f"  skipped {totals['skipped']}  tokens {totals['prompt_tokens']}+{totals['answer_tokens']}"
+    )
+    if last:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last["started_at"]))
+        console.print(
+            f"last cycle #{last['id']} at {when}: {last['files_seen']} files,"
+            f" {last['findings']} broken, {last['applied']} fixed, {last['remaining']} remaining"
+            + (f"  [red]{last['error']}[/red]" if last["error"] else "")
+        )
+    else:
+        console.print("no cycle has run yet: try `mechanic once`")
+    if recent:
+        table = Table(title="recent attempts")
+        for column in ("id", "when", "file", "outcome", "reason", "tokens"):
+            table.add_column(column)
+        for attempt in recent:
+            tokens = (
+                f"{attempt.prompt_tokens}+{attempt.answer_tokens or 0}"
+                if attempt.prompt_tokens is not None
+                else ""
+            )
+            outcome = attempt.outcome + (" (undone)" if attempt.undone_at else "")
+            table.add_row(
+                str(attempt.id),
+                time.strftime("%m-%d %H:%M", time.localtime(attempt.started_at)),
+                _rel(attempt.path, config),
+                outcome,
+                attempt.reason,
+                tokens,
+            )
+        console.print(table)
+    if cooling:
+        table = Table(title="in cooldown")
+        table.add_column("file")
+        table.add_column("until")
+        for path, until in sorted(cooling.items()):
+            table.add_row(
+                _rel(path, config), time.strftime("%Y-%m-%d %H:%M", time.localtime(until))
+            )
+        console.print(table)
+    return EXIT_OK
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    from mechanic.log import LOG_NAME, format_line
+
+    config = _config(args)
+    path = config.mechanic.state_dir / LOG_NAME
+    if not path.exists() and not args.follow:
+        print(f"no log yet at {path}", file=sys.stderr)
+        return EXIT_OK
+    lines: list[str] = []
+    if path.exists():
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.readlines()
+    for line in lines[-args.lines :] if args.lines > 0 else []:
+        print(format_line(line), flush=True)
+    if not args.follow:
+        return EXIT_OK
+    return _follow(path, len("".join(lines).encode("utf-8")), format_line)
+
+
+def _follow(path: Path, offset: int, format_line: Callable[[str], str]) -> int:
+    inode = path.stat().st_ino if path.exists() else None
+    try:
+        while True:
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                time.sleep(0.5)
+                continue
+            if info.st_ino != inode or info.st_size < offset:  # rotated or truncated
+                inode, offset = info.st_ino, 0
+            if info.st_size > offset:
+                with open(path, "rb") as handle:
+                    handle.seek(offset)
+                    data = handle.read()
+                complete = data.rfind(b"\n") + 1
+                for line in data[:complete].decode("utf-8", "replace").splitlines():
+                    print(format_line(line), flush=True)
+                offset += complete
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+# --- protect / revert -----------------------------------------------------
+
+
+def cmd_protect(args: argparse.Namespace) -> int:
+    from mechanic import config_edit
+
+    path = find_config(args.config)
+    load_config(path)  # refuse to edit a config that does not load
+    if args.action == "list":
+        for pattern in config_edit.list_protected(path):
+            print(pattern)
+        return EXIT_OK
+    if not args.pattern:
+        raise ConfigError(f"`mechanic protect {args.action}` needs a PATTERN")
+    if args.action == "add":
+        changed = config_edit.add_protected(path, args.pattern)
+        print(f"{'added' if changed else 'already protected:'} {args.pattern} ({path})")
+    else:
+        changed = config_edit.remove_protected(path, args.pattern)
+        print(f"{'removed' if changed else 'not in the protected list:'} {args.pattern} ({path})")
+    return EXIT_OK
+
+
+def cmd_revert(args: argparse.Namespace) -> int:
+    from mechanic.discovery import Guard
+    from mechanic.store import Store
+    from mechanic.transaction import Refused, restore_backup, sha256
+
+    config = _config(args)
+    _setup_logging(config, quiet=True)
+    with Store.open(config.mechanic.state_dir) as store:
+        attempt = store.attempt(args.attempt)
+        if attempt is None:
+            print(f"mechanic: no attempt #{args.attempt}", file=sys.stderr)
+            return EXIT_BROKEN
+        if attempt.outcome != "applied" or not attempt.backup_path:
+            print(
+                f"mechanic: attempt #{attempt.id} was {attempt.outcome}: nothing to revert",
+                file=sys.stderr,
+            )
+            return EXIT_BROKEN
+        if attempt.undone_at:
+            print(f"mechanic: attempt #{attempt.id} was already reverted", file=sys.stderr)
+            return EXIT_BROKEN
+        target = Path(attempt.path)
+        guard = Guard(config.mechanic.protected, [w.path for w in config.watches])
+        try:
+            current = target.read_bytes()
+        except OSError as exc:
+            print(f"mechanic: cannot read {target}: {exc.strerror}", file=sys.stderr)
+            return EXIT_BROKEN
+        if sha256(current) != attempt.new_sha:
+            print(
+                f"mechanic: {target} changed since attempt #{attempt.id} fixed it;"
+                " it is left as it is",
+                file=sys.stderr,
+            )
+            return EXIT_BROKEN
+        try:
+            restore_backup(target, backup=Path(attempt.backup_path), expected=current, guard=guard)
+        except Refused as exc:
+            print(f"mechanic: {exc}", file=sys.stderr)
+            return EXIT_BROKEN
+        store.mark_undone(attempt.id)
+    import structlog
+
+    structlog.get_logger("mechanic.cli").info("repair.undone", attempt=attempt.id, file=str(target))
+    print(f"reverted attempt #{attempt.id}: {target} holds its original bytes again")
+    return EXIT_OK
+
+
+# --- entry point ----------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mechanic", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"mechanic {__version__}")
+    common = _Parser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="config file (default: see README)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    once = sub.add_parser("once", parents=[common], help="run one cycle now")
+    once.add_argument("--dry-run", action="store_true", help="report only: ask and write nothing")
+    once.add_argument("--json", action="store_true", help="print the cycle as one JSON object")
+    once.add_argument("-q", "--quiet", action="store_true", help="no log lines on stderr")
+    once.set_defaults(func=cmd_once)
+
+    check = sub.add_parser("check", parents=[common], help="list broken files, repair nothing")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=cmd_check)
+
+    status = sub.add_parser("status", parents=[common], help="totals, last cycle, cooldowns")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    log = sub.add_parser("log", parents=[common], help="print the mechanic log readably")
+    log.add_argument("-f", "--follow", action="store_true")
+    log.add_argument("-n", "--lines", type=int, default=20, metavar="N")
+    log.set_defaults(func=cmd_log)
+
+    protect = sub.add_parser("protect", parents=[common], help="edit the protected list")
+    protect.add_argument("action", choices=["add", "remove", "list"])
+    protect.add_argument("pattern", nargs="?")
+    protect.set_defaults(func=cmd_protect)
+
+    revert = sub.add_parser("revert", parents=[common], help="undo an applied fix")
+    revert.add_argument("attempt", type=int, metavar="ATTEMPT")
+    revert.set_defaults(func=cmd_revert)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"mechanic: config error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except MechanicError as exc:
+        print(f"mechanic: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,387 @@
+"""Loading and validating config.toml into typed, read-only settings.
+
+Validation happens once, before any work: an unknown key, a wrong type or an
+impossible value raises ConfigError naming the key, the file and the line.
+Relative paths resolve against the config file's folder, so a config works the
+same whatever the current directory of the service that runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+from mechanic.errors import ConfigError
+
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+BACKENDS = ("ollama", "embedded", "none")
+REPAIR_MODES = ("whole",)
+DEFAULT_INCLUDE = ("**/*.py", "**/*.js", "**/*.mjs", "**/*.cjs")
+DEFAULT_EXCLUDE = (
+    "**/node_modules/**",
+    "**/.git/**",
+    "**/__pycache__/**",
+    "**/.venv/**",
+    "**/venv/**",
+)
+# Files that look like secrets are never read into a prompt nor written,
+# whatever the config says: no setting can make mechanic send a private key.
+ALWAYS_PROTECTED = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "credentials*",
+    ".netrc",
+    ".pgpass",
+)
+
+
+@dataclass(frozen=True)
+class MechanicSettings:
+    state_dir: Path
+    backup_dir: Path
+    max_fixes_per_run: int
+    file_cooldown_hours: float
+    protected: tuple[str, ...]
+    max_file_kb: int
+    node: str | None
+    log_max_mb: float
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    backend: str
+    host: str
+    model: str
+    temperature: float
+    think: bool
+    timeout_seconds: float
+    num_ctx: int
+    model_path: Path | None
+    threads: int
+
+
+@dataclass(frozen=True)
+class RepairSettings:
+    mode: str
+
+
+@dataclass(frozen=True)
+class WatchRoot:
+    path: Path
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path
+    mechanic: MechanicSettings
+    llm: LLMSettings
+    repair: RepairSettings
+    watches: tuple[WatchRoot, ...] = field(default_factory=tuple)
+
+
+# --- schema ---------------------------------------------------------------
+
+Check = Callable[[Any], str | None]  # returns a problem, or None when fine
+
+
+@dataclass(frozen=True)
+class Key:
+    types: tuple[type, ...]
+    default: Any
+    check: Check | None = None
+    required: bool = False
+
+    def type_name(self) -> str:
+        names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+        if self.types == (int, float):
+            return "a number"
+        if self.types == (list,):
+            return "a list of strings"
+        return " or ".join(names.get(t, t.__name__) for t in self.types)
+
+
+def _at_least(minimum: float, *, strict: bool = False) -> Check:
+    def check(value: Any) -> str | None:
+        if value < minimum or (strict and value == minimum):
+            return f"must be {'greater than' if strict else 'at least'} {minimum}, got {value}"
+        return None
+
+    return check
+
+
+def _between(low: float, high: float) -> Check:
+    def check(value: Any) -> str | None:
+        if not low <= value <= high:
+            return f"must be between {low} and {high}, got {value}"
+        return None
+
+    return check
+
+
+def _one_of(choices: tuple[str, ...]) -> Check:
+    def check(value: Any) -> str | None:
+        if value not in choices:
+            return f"must be one of {', '.join(repr(c) for c in choices)}, got {value!r}"
+        return None
+
+    return check
+
+
+def _not_empty(value: Any) -> str | None:
+    return "must not be empty" if not str(value).strip() else None
+
+
+def check_globs(value: Any) -> str | None:
+    for item in value:
+        if not isinstance(item, str):
+            return f"must be a list of strings, found {type(item).__name__} {item!r}"
+        if not item.strip():
+            return "must not contain empty patterns"
+        try:
+            pathspec.PathSpec.from_lines("gitwildmatch", [item])
+        except Exception as exc:  # pathspec raises several types for bad patterns
+            return f"has an invalid glob {item!r}: {exc}"
+    return None
+
+
+def _url(value: Any) -> str | None:
+    if not re.match(r"^(https?://)?[\w.\-\[\]:]+(:\d+)?(/.*)?$", value):
+        return f"is not a URL like http://127.0.0.1:11434, got {value!r}"
+    return None
+
+
+NUMBER = (int, float)
+SCHEMA: dict[str, dict[str, Key]] = {
+    "mechanic": {
+        "state_dir": Key((str,), "state", _not_empty),
+        "backup_dir": Key((str,), "backups", _not_empty),
+        "max_fixes_per_run": Key((int,), 3, _at_least(0)),
+        "file_cooldown_hours": Key(NUMBER, 6, _at_least(0)),
+        "protected": Key((list,), [], check_globs),
+        "max_file_kb": Key((int,), 1024, _at_least(1)),
+        "node": Key((str,), "", None),
+        "log_max_mb": Key(NUMBER, 5, _at_least(0, strict=True)),
+    },
+    "llm": {
+        "backend": Key((str,), "ollama", _one_of(BACKENDS)),
+        "host": Key((str,), "", _url),
+        "model": Key((str,), "qwen2.5-coder:7b", _not_empty),
+        "temperature": Key(NUMBER, 0.1, _between(0, 2)),
+        "think": Key((bool,), False, None),
+        "timeout_seconds": Key(NUMBER, 120, _at_least(0, strict=True)),
+        "num_ctx": Key((int,), 16384, _at_least(512)),
+        "model_path": Key((str,), "", None),
+        "threads": Key((int,), 1, _at_least(1)),
+    },
+    "repair": {
+        "mode": Key((str,), "whole", _one_of(REPAIR_MODES)),
+    },
+}
+WATCH_SCHEMA: dict[str, Key] = {
+    "path": Key((str,), None, _not_empty, required=True),
+    "include": Key((list,), list(DEFAULT_INCLUDE), check_globs),
+    "exclude": Key((list,), list(DEFAULT_EXCLUDE), check_globs),
+}
+
+
+# --- loading --------------------------------------------------------------
+
+
+def platform_config_path() -> Path:
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "mechanic" / "config.toml"
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "mechanic" / "config.toml"
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The config to use: --config, then $MECHANIC_CONFIG, then ./config.toml,
+    then the platform's config folder."""
+    if explicit:
+        return Path(explicit).expanduser()
+    from_env = os.environ.get("MECHANIC_CONFIG")
+    if from_env:
+        return Path(from_env).expanduser()
+    candidates = [Path.cwd() / "config.toml", platform_config_path()]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = ", ".join(str(c) for c in candidates)
+    raise ConfigError(
+        f"no config file found (looked at {looked}); pass --config or set MECHANIC_CONFIG"
+    )
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a config file; raises ConfigError naming what is wrong."""
+    source = Path(path).expanduser()
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("config file not found", file=source) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror}", file=source) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config is not UTF-8 text (byte {exc.start})", file=source) from None
+    return parse_config(text, source)
+
+
+def parse_config(text: str, source: Path) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        raise ConfigError(
+            f"invalid TOML: {exc}", file=source, line=int(match.group(1)) if match else None
+        ) from None
+    return _Validator(text, source).build(data)
+
+
+class _Validator:
+    def __init__(self, text: str, source: Path) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+        self.base = source.parent
+
+    def fail(self, key: str, message: str, table: str | None, name: str | None, index=None):
+        line = self._locate(table, name, index)
+        raise ConfigError(message, key=key, file=self.source, line=line)
+
+    def build(self, data: dict[str, Any]) -> Config:
+        for table in data:
+            if table not in SCHEMA and table != "watch":
+                self.fail(table, "unknown table or key", None, table)
+        sections = {name: self._section(data, name) for name in SCHEMA}
+        mech, llm = sections["mechanic"], sections["llm"]
+        host = llm["host"] or os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
+        return Config(
+            source=self.source,
+            mechanic=MechanicSettings(
+                state_dir=self._path(mech["state_dir"]),
+                backup_dir=self._path(mech["backup_dir"]),
+                max_fixes_per_run=mech["max_fixes_per_run"],
+                file_cooldown_hours=float(mech["file_cooldown_hours"]),
+                protected=tuple(mech["protected"]),
+                max_file_kb=mech["max_file_kb"],
+                node=mech["node"] or None,
+                log_max_mb=float(mech["log_max_mb"]),
+            ),
+            llm=LLMSettings(
+                backend=llm["backend"],
+                host=host,
+                model=llm["model"],
+                temperature=float(llm["temperature"]),
+                think=llm["think"],
+                timeout_seconds=float(llm["timeout_seconds"]),
+                num_ctx=llm["num_ctx"],
+                model_path=self._path(llm["model_path"]) if llm["model_path"] else None,
+                threads=llm["threads"],
+            ),
+            repair=RepairSettings(mode=sections["repair"]["mode"]),
+            watches=self._watches(data.get("watch", [])),
+        )
+
+    def _section(self, data: dict[str, Any], name: str) -> dict[str, Any]:
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            self.fail(name, "must be a table like [" + name + "]", None, name)
+        return self._keys(table, SCHEMA[name], name, name, None)
+
+    def _keys(self, table: dict, schema: dict[str, Key], prefix: str, header, index):
+        values: dict[str, Any] = {}
+        for name in table:
+            if name not in schema:
+                known = ", ".join(schema)
+                self.fail(
+                    f"{prefix}.{name}", f"unknown key (known keys: {known})", header, name, index
+                )
+        for name, key in schema.items():
+            dotted = f"{prefix}.{name}"
+            if name not in table:
+                if key.required:
+                    self.fail(dotted, "is required", header, None, index)
+                values[name] = key.default
+                continue
+            value = table[name]
+            wrong_type = not isinstance(value, key.types) or (
+                isinstance(value, bool) and bool not in key.types
+            )
+            if wrong_type:
+                self.fail(
+                    dotted,
+                    f"must be {key.type_name()}, got {type(value).__name__} {value!r}",
+                    header,
+                    name,
+                    index,
+                )
+            problem = key.check(value) if key.check else None
+            if problem:
+                self.fail(dotted, problem, header, name, index)
+            values[name] = value
+        return values
+
+    def _watches(self, raw: Any) -> tuple[WatchRoot, ...]:
+        if not isinstance(raw, list):
+            self.fail("watch", "must be an array of tables written [[watch]]", None, "watch")
+        roots = []
+        for index, table in enumerate(raw):
+            values = self._keys(table, WATCH_SCHEMA, f"watch[{index}]", "watch", index)
+            path = self._path(values["path"])
+            if not path.is_dir():
+                problem = "does not exist" if not path.exists() else "is not a folder"
+                self.fail(f"watch[{index}].path", f"{path} {problem}", "watch", "path", index)
+            roots.append(
+                WatchRoot(
+                    path=path, include=tuple(values["include"]), exclude=tuple(values["exclude"])
+                )
+            )
+        return tuple(roots)
+
+    def _path(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.base / path)
+
+    def _locate(self, table: str | None, key: str | None, index: int | None) -> int | None:
+        """Best-effort line number of `key` in `[table]` (or the index-th [[table]])."""
+        start, seen = 0, -1
+        if table is not None:
+            header = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$")
+            for number, line in enumerate(self.lines):
+                if header.match(line):
+                    seen += 1
+                    if index is None or seen == index:
+                        start = number
+                        break
+            else:
+                return None
+            if key is None:
+                return start + 1
+        if key is None:
+            return None
+        pattern = re.compile(rf"^\s*(\"{re.escape(key)}\"|{re.escape(key)})\s*=")
+        table_header = re.compile(rf"^\s*\[\[?\s*{re.escape(key)}\s*[\].]")
+        for number in range(start, len(self.lines)):
+            line = self.lines[number]
+            if number > start and table is not None and line.lstrip().startswith("["):
+                break
+            if pattern.match(line) or (table is None and table_header.match(line)):
+                return number + 1
+        return None

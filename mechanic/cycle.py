@@ -1,0 +1,253 @@
+"""One cycle of Layer 2: findings → repair candidates → the transaction → the record."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from mechanic.backends import Backend, create_backend
+from mechanic.checkers import CheckerSet
+from mechanic.checkers.base import Finding
+from mechanic.config import Config
+from mechanic.discovery import Finder
+from mechanic.errors import BackendError, MechanicError
+from mechanic.prompt import error_text
+from mechanic.repair import Candidate, Repairer
+from mechanic.scan import ScanResult, scan
+from mechanic.store import AttemptRecord, Store
+
+log = structlog.get_logger("mechanic.cycle")
+
+
+class CycleBusy(MechanicError):
+    """Another cycle holds this state folder."""
+
+
+@dataclass
+class CycleReport:
+    cycle_id: int
+    dry_run: bool
+    scan: ScanResult
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    held: dict[Path, str] = field(default_factory=dict)  # broken, not attempted, and why
+    backend_error: str | None = None
+
+    @property
+    def remaining(self) -> list[Finding]:
+        fixed = {Path(a.path) for a in self.attempts if a.outcome == "applied"}
+        return [f for path, f in sorted(self.scan.findings.items()) if path not in fixed]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cycle": self.cycle_id,
+            "dry_run": self.dry_run,
+            "files": len(self.scan.files),
+            "checked": self.scan.checked,
+            "findings": [_finding(f) for f in self.scan.findings.values()],
+            "attempts": [_attempt(a) for a in self.attempts],
+            "held": [{"file": str(p), "reason": r} for p, r in self.held.items()],
+            "remaining": [_finding(f) for f in self.remaining],
+            "skipped_files": [{"file": str(p), "reason": r} for p, r in self.scan.skipped.items()],
+            "unchecked_languages": dict(self.scan.unavailable),
+            "backend_error": self.backend_error,
+        }
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "file": str(finding.path),
+        "language": finding.language,
+        "line": finding.line,
+        "column": finding.column,
+        "message": finding.message,
+    }
+
+
+def _attempt(attempt: AttemptRecord) -> dict[str, Any]:
+    data = attempt.to_dict()
+    data["file"] = data.pop("path")
+    return data
+
+
+@contextlib.contextmanager
+def cycle_lock(state_dir: Path) -> Iterator[None]:
+    """Exclusive hold on the state folder: two cycles never write at once."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "cycle.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise CycleBusy(f"another mechanic cycle is running (pid {holder}) on {state_dir}")
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+
+
+def run_cycle(config: Config, store: Store, *, dry_run: bool = False) -> CycleReport:
+    """Check every watched file and repair what the limits allow."""
+    with cycle_lock(config.mechanic.state_dir):
+        return _Cycle(config, store, dry_run).run()
+
+
+class _Cycle:
+    def __init__(self, config: Config, store: Store, dry_run: bool) -> None:
+        self.config = config
+        self.store = store
+        self.dry_run = dry_run
+        self.finder = Finder(config)
+
+    def run(self) -> CycleReport:
+        started = time.monotonic()
+        cycle_id = self.store.start_cycle(dry_run=self.dry_run)
+        log.info(
+            "cycle.start", cycle=cycle_id, dry_run=self.dry_run, roots=len(self.config.watches)
+        )
+        with CheckerSet(node=self.config.mechanic.node) as checkers:
+            result = scan(
+                self.finder,
+                checkers,
+                self.store,
+                max_file_bytes=self.config.mechanic.max_file_kb * 1024,
+            )
+            report = CycleReport(cycle_id, self.dry_run, result)
+            self._log_scan(result)
+            self.store.add_findings(cycle_id, result.findings.values())
+            candidates = self._choose(report)
+            if candidates:
+                self._repair(report, candidates, checkers)
+        remaining = report.remaining
+        self.store.finish_cycle(
+            cycle_id,
+            files_seen=len(result.files),
+            files_checked=result.checked,
+            findings=len(result.findings),
+            attempts=len(report.attempts),
+            applied=sum(a.outcome == "applied" for a in report.attempts),
+            remaining=len(remaining),
+            error=report.backend_error,
+        )
+        log.info(
+            "cycle.done",
+            cycle=cycle_id,
+            files=len(result.files),
+            checked=result.checked,
+            broken=len(result.findings),
+            applied=sum(a.outcome == "applied" for a in report.attempts),
+            remaining=len(remaining),
+            seconds=round(time.monotonic() - started, 3),
+        )
+        return report
+
+    def _log_scan(self, result: ScanResult) -> None:
+        for language, reason in result.unavailable.items():
+            log.warning("check.unavailable", language=language, reason=reason)
+        for path, reason in result.skipped.items():
+            log.info("check.skipped", file=str(path), reason=reason)
+        for finding in result.findings.values():
+            log.info(
+                "finding",
+                file=str(finding.path),
+                language=finding.language,
+                line=finding.line,
+                column=finding.column,
+                error=finding.message,
+            )
+
+    def _choose(self, report: CycleReport) -> list[Candidate]:
+        """Broken files to attempt now: not protected, not cooling down, within the cap."""
+        settings = self.config.mechanic
+        cooling = self.store.cooldowns() if settings.file_cooldown_hours > 0 else {}
+        chosen: list[Candidate] = []
+        for path, finding in sorted(report.scan.findings.items()):
+            watched = report.scan.file(path)
+            if watched is None:
+                continue
+            if watched.protected or self.finder.guard.is_protected(watched.path):
+                reason = "protected: never sent to a model, never written"
+            elif str(path) in cooling:
+                until = time.strftime("%Y-%m-%d %H:%M", time.localtime(cooling[str(path)]))
+                reason = f"in cooldown until {until} (file_cooldown_hours)"
+            elif self.dry_run:
+                reason = "dry run: nothing is sent or written"
+            elif self.config.llm.backend == "none":
+                reason = "llm.backend is 'none': findings are reported, repairs wait"
+            elif len(chosen) >= settings.max_fixes_per_run:
+                reason = f"max_fixes_per_run ({settings.max_fixes_per_run}) reached this cycle"
+            else:
+                chosen.append(Candidate(watched, finding))
+                continue
+            report.held[path] = reason
+            log.info("repair.held", file=str(path), reason=reason)
+        return chosen
+
+    def _repair(self, report: CycleReport, candidates: list[Candidate], checkers) -> None:
+        backend = create_backend(self.config.llm)
+        assert backend is not None  # "none" holds every candidate in _choose
+        try:
+            try:
+                backend.prepare()
+            except BackendError as exc:
+                self._backend_down(report, candidates, backend, exc)
+                return
+            repairer = Repairer(self.config, backend, checkers, self.finder.guard)
+            for index, candidate in enumerate(candidates):
+                try:
+                    record = repairer.attempt(candidate)
+                except BackendError as exc:
+                    self._backend_down(report, candidates[index:], backend, exc)
+                    return
+                self._record(report, record)
+        finally:
+            backend.close()
+
+    def _backend_down(self, report, candidates, backend: Backend, exc: BackendError) -> None:
+        report.backend_error = str(exc)
+        log.error("backend.unusable", backend=backend.name, model=backend.model, error=str(exc))
+        for candidate in candidates:
+            self._record(
+                report,
+                AttemptRecord(
+                    path=str(candidate.file.real),
+                    language=candidate.finding.language,
+                    error=error_text(candidate.finding),
+                    outcome="skipped",
+                    reason=f"model not asked: {exc}",
+                    backend=backend.name,
+                    model=backend.model,
+                    started_at=time.time(),
+                ),
+            )
+
+    def _record(self, report: CycleReport, record: AttemptRecord) -> None:
+        record.cycle_id = report.cycle_id
+        self.store.record_attempt(record)
+        report.attempts.append(record)
+        asked = record.prompt_tokens is not None or record.outcome != "skipped"
+        hours = self.config.mechanic.file_cooldown_hours
+        if asked and hours > 0:
+            self.store.set_cooldown(record.path, time.time() + hours * 3600, record.id)
+        event = f"repair.{record.outcome}"
+        fields = {"file": record.path, "reason": record.reason, "attempt": record.id}
+        if record.outcome == "applied":
+            fields["backup"] = record.backup_path
+        if record.prompt_tokens is not None:
+            fields["tokens"] = f"{record.prompt_tokens}+{record.answer_tokens or 0}"
+        level = "warning" if record.outcome in ("reverted", "rejected") else "info"
+        getattr(log, level)(event, **fields)

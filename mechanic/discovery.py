@@ -1,0 +1,146 @@
+"""Which files mechanic watches, and which of them it must never touch.
+
+Globs use gitignore semantics (pathspec): a pattern without a slash, like
+`core.js`, matches that file name in any folder; `lib/core.js` or `/core.js`
+match relative to the watch root; `**` crosses folders.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from mechanic.checkers import language_of
+from mechanic.config import ALWAYS_PROTECTED, Config, WatchRoot
+
+# A child name no real file has: a folder is pruned when this imaginary child
+# would be excluded, which is exactly when every file below it would be.
+_PROBE_CHILD = "\x01mechanic-probe\x01"
+
+
+def _spec(patterns: Iterable[str]) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitwildmatch", list(patterns))
+
+
+@dataclass(frozen=True)
+class WatchedFile:
+    """A file under a watch root that a checker can judge."""
+
+    path: Path  # where it was found (possibly a symlink inside the root)
+    real: Path  # the file itself, symlinks resolved; always inside the root
+    root: Path  # the watch root, resolved
+    rel: str  # path relative to the root, with forward slashes
+    language: str
+    protected: bool
+    size: int
+    mtime_ns: int
+
+
+class Guard:
+    """Answers "may mechanic read this into a prompt or write it?".
+
+    The answer is no for a protected file and for anything outside every watch
+    root once symlinks are resolved, so a link cannot smuggle a protected or
+    foreign file past the check.
+    """
+
+    def __init__(self, protected: Iterable[str], roots: Iterable[Path]) -> None:
+        self.patterns = tuple(protected)
+        self._spec = _spec((*ALWAYS_PROTECTED, *self.patterns))
+        self.roots = tuple(Path(os.path.realpath(r)) for r in roots)
+
+    def root_of(self, real: Path) -> Path | None:
+        for root in self.roots:
+            if real == root or root in real.parents:
+                return root
+        return None
+
+    def matches(self, rel: str) -> bool:
+        return self._spec.match_file(rel)
+
+    def is_protected(self, path: Path) -> bool:
+        """True unless `path` resolves inside a watch root to an unprotected file.
+
+        Both the name it was reached by and the name it resolves to are matched,
+        so a link named `helper.js` pointing at `core.js` is protected too.
+        """
+        real = Path(os.path.realpath(path))
+        root = self.root_of(real)
+        if root is None:
+            return True
+        names = {real.relative_to(root).as_posix()}
+        for candidate_root in self.roots:
+            try:
+                names.add(Path(os.path.abspath(path)).relative_to(candidate_root).as_posix())
+            except ValueError:
+                continue
+        names.add(path.name)
+        return any(self.matches(name) for name in names)
+
+
+class Finder:
+    """Walks the watch roots and yields the files a checker can judge."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.guard = Guard(config.mechanic.protected, [w.path for w in config.watches])
+
+    def files(self) -> Iterator[WatchedFile]:
+        seen: set[Path] = set()
+        for watch in self.config.watches:
+            for found in self._walk(watch):
+                if found.real not in seen:  # a file reachable twice is checked once
+                    seen.add(found.real)
+                    yield found
+
+    def _walk(self, watch: WatchRoot) -> Iterator[WatchedFile]:
+        root = Path(os.path.realpath(watch.path))
+        include, exclude = _spec(watch.include), _spec(watch.exclude)
+        # followlinks=False: a linked folder may lead anywhere, even in a loop.
+        for folder, dirnames, filenames in os.walk(root, followlinks=False):
+            rel_folder = os.path.relpath(folder, root)
+            prefix = "" if rel_folder == "." else rel_folder.replace(os.sep, "/") + "/"
+            dirnames[:] = sorted(
+                d for d in dirnames if not exclude.match_file(f"{prefix}{d}/{_PROBE_CHILD}")
+            )
+            for name in sorted(filenames):
+                rel = prefix + name
+                language = language_of(Path(name))
+                if language is None or not include.match_file(rel):
+                    continue
+                if exclude.match_file(rel):
+                    continue
+                found = self._watched(root, Path(folder, name), rel, language)
+                if found is not None:
+                    yield found
+
+    def _watched(self, root: Path, path: Path, rel: str, language: str) -> WatchedFile | None:
+        try:
+            info = os.lstat(path)
+            real = path
+            if stat.S_ISLNK(info.st_mode):
+                real = Path(os.path.realpath(path))
+                if root not in real.parents:
+                    return None  # a link leading out of its watch root is ignored
+                info = os.stat(real)
+        except OSError:
+            return None  # vanished or unreadable between listing and stat
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        real_rel = real.relative_to(root).as_posix() if real != path else rel
+        protected = self.guard.matches(rel) or self.guard.matches(real_rel)
+        return WatchedFile(
+            path=path,
+            real=real,
+            root=root,
+            rel=rel,
+            language=language,
+            protected=protected,
+            size=info.st_size,
+            mtime_ns=info.st_mtime_ns,
+        )

@@ -1,0 +1,74 @@
+"""The errors mechanic raises, as one hierarchy a caller can catch at any level.
+
+MechanicError
+├── ConfigError          bad config: names the key, the file and the line (exit 2)
+├── StoreError           the SQLite store cannot be opened or written
+├── CheckerUnavailable   a language's checker cannot run here (node missing...)
+└── BackendError         the model could not be asked or did not answer
+    ├── BackendUnavailable   nothing listens at the host, or the library is missing
+    ├── ModelNotFound        the server runs but does not have the model
+    ├── BackendTimeout       no answer within timeout_seconds
+    └── BackendResponseError the server answered with an error
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MechanicError(Exception):
+    """Base of every error mechanic raises on purpose."""
+
+
+class ConfigError(MechanicError):
+    """The configuration is unusable; the message names the key and where it is."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        file: Path | str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.key = key
+        self.file = Path(file) if file is not None else None
+        self.line = line
+        self.detail = message
+        where = ""
+        if self.file is not None:
+            where = f"{self.file}:{line}: " if line else f"{self.file}: "
+        subject = f"{key}: " if key else ""
+        super().__init__(f"{where}{subject}{message}")
+
+
+class StoreError(MechanicError):
+    """The state store is unusable (locked, corrupt, unwritable)."""
+
+
+class CheckerUnavailable(MechanicError):
+    """A checker's tool is missing, so files of its language cannot be judged."""
+
+
+class BackendError(MechanicError):
+    """The model backend failed; nothing was written because of it."""
+
+
+class BackendUnavailable(BackendError):
+    """The backend cannot be reached or loaded at all."""
+
+
+class ModelNotFound(BackendError):
+    """The backend runs but lacks the configured model."""
+
+
+class BackendTimeout(BackendError):
+    """The backend did not answer within the configured timeout."""
+
+
+class BackendResponseError(BackendError):
+    """The backend answered with an error status."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        self.status_code = status_code
+        super().__init__(message)

@@ -1,0 +1,84 @@
+"""Logging: structlog events, as JSON lines in state_dir/mechanic.log (rotated
+by size) and as readable lines on the console."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import structlog
+
+LOG_NAME = "mechanic.log"
+
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=False),
+]
+
+
+def configure(
+    state_dir: Path | None,
+    *,
+    console: TextIO | None = sys.stderr,
+    level: int = logging.INFO,
+    max_mb: float = 5,
+) -> None:
+    """Send events to the log file (when state_dir is given) and to `console`."""
+    structlog.configure(
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    root = logging.getLogger("mechanic")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(level)
+    root.propagate = False
+    if state_dir is not None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.handlers.RotatingFileHandler(
+            state_dir / LOG_NAME, maxBytes=int(max_mb * 1024 * 1024), backupCount=3
+        )
+        file_handler.setFormatter(
+            structlog.stdlib.ProcessorFormatter(
+                processor=structlog.processors.JSONRenderer(), foreign_pre_chain=_SHARED
+            )
+        )
+        root.addHandler(file_handler)
+    if console is not None:
+        console_handler = logging.StreamHandler(console)
+        colors = hasattr(console, "isatty") and console.isatty()
+        console_handler.setFormatter(
+            structlog.stdlib.ProcessorFormatter(
+                processor=structlog.dev.ConsoleRenderer(colors=colors, sort_keys=False),
+                foreign_pre_chain=_SHARED,
+            )
+        )
+        root.addHandler(console_handler)
+
+
+def format_line(line: str) -> str:
+    """One JSON log line as a readable line; anything else passes through."""
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return line.rstrip("\n")
+    if not isinstance(event, dict):
+        return line.rstrip("\n")
+    stamp = str(event.pop("timestamp", ""))[:19].replace("T", " ")
+    level = str(event.pop("level", "")).upper()
+    name = str(event.pop("event", ""))
+    rest = " ".join(f"{key}={_value(value)}" for key, value in event.items())
+    return f"{stamp} {level:<7} {name:<18} {rest}".rstrip()
+
+
+def _value(value: Any) -> str:
+    text = str(value)
+    return json.dumps(text) if (" " in text or not text) else text

@@ -1,0 +1,119 @@
+"""Finding broken files: walk the watch roots, check what may have changed.
+
+A file whose size and mtime match its last clean check is not opened at all; a
+file whose bytes hash the same as its last clean check is not checked again.
+Only the rest reach a checker, and JavaScript goes to one node process in a
+single batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mechanic.checkers import CheckerSet
+from mechanic.checkers.base import Finding
+from mechanic.discovery import Finder, WatchedFile
+from mechanic.errors import CheckerUnavailable
+from mechanic.store import FileState, Store
+
+
+@dataclass
+class ScanResult:
+    files: list[WatchedFile] = field(default_factory=list)
+    checked: int = 0
+    findings: dict[Path, Finding] = field(default_factory=dict)  # by resolved path
+    skipped: dict[Path, str] = field(default_factory=dict)  # files not judged, and why
+    unavailable: dict[str, str] = field(default_factory=dict)  # language -> why
+
+    def file(self, real: Path) -> WatchedFile | None:
+        return next((f for f in self.files if f.real == real), None)
+
+
+def scan(
+    finder: Finder,
+    checkers: CheckerSet,
+    store: Store,
+    *,
+    max_file_bytes: int,
+    only: set[Path] | None = None,
+) -> ScanResult:
+    """Judge every watched file (or only those in `only`, by resolved path)."""
+    result = ScanResult()
+    known = store.file_states()
+    signatures: dict[str, str | None] = {}
+    pending: dict[str, list[tuple[WatchedFile, str]]] = defaultdict(list)
+    unchanged: list[FileState] = []
+
+    for watched in finder.files():
+        if only is not None and watched.real not in only:
+            continue
+        result.files.append(watched)
+        language = watched.language
+        if language not in signatures:
+            signatures[language] = _signature(checkers, language, result)
+        signature = signatures[language]
+        if signature is None:
+            continue
+        state = known.get(str(watched.real))
+        trusted = state is not None and state.clean and state.signature == signature
+        if trusted and state.size == watched.size and state.mtime_ns == watched.mtime_ns:
+            continue
+        if watched.size > max_file_bytes:
+            result.skipped[watched.real] = (
+                f"larger than max_file_kb ({watched.size // 1024} KiB); not checked"
+            )
+            continue
+        try:
+            digest = hashlib.sha256(watched.real.read_bytes()).hexdigest()
+        except OSError as exc:
+            result.skipped[watched.real] = f"unreadable: {exc.strerror or exc}"
+            continue
+        if trusted and state.sha256 == digest:
+            # Touched but not changed: remember the new stat, skip the check.
+            unchanged.append(_state(watched, digest, signature, clean=True))
+            continue
+        pending[language].append((watched, digest))
+
+    states = unchanged
+    for language, batch in pending.items():
+        checker = checkers.get(language)
+        try:
+            verdicts = checker.check_files([w.real for w, _ in batch])
+        except CheckerUnavailable as exc:
+            result.unavailable[language] = str(exc)
+            continue
+        for watched, digest in batch:
+            if watched.real not in verdicts:
+                result.skipped[watched.real] = "could not be read by its checker"
+                continue
+            finding = verdicts[watched.real]
+            result.checked += 1
+            if finding is not None:
+                result.findings[watched.real] = finding
+            states.append(_state(watched, digest, signatures[language], clean=finding is None))
+    store.save_file_states(states)
+    return result
+
+
+def _signature(checkers: CheckerSet, language: str, result: ScanResult) -> str | None:
+    try:
+        return checkers.get(language).signature()
+    except CheckerUnavailable as exc:
+        result.unavailable[language] = str(exc)
+        return None
+
+
+def _state(watched: WatchedFile, digest: str, signature: str, *, clean: bool) -> FileState:
+    return FileState(
+        path=str(watched.real),
+        size=watched.size,
+        mtime_ns=watched.mtime_ns,
+        sha256=digest,
+        signature=signature,
+        clean=clean,
+        checked_at=time.time(),
+    )

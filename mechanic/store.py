@@ -1,0 +1,280 @@
+"""The record: the only module that talks to the database (SQLite in state_dir).
+
+It keeps what each cycle found and tried, per-file cooldowns, and the clean
+verdicts that let a warm cycle skip files whose content has not changed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from mechanic.checkers.base import Finding
+from mechanic.errors import StoreError
+
+SCHEMA_VERSION = 1
+OUTCOMES = ("applied", "reverted", "rejected", "skipped")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cycles (
+    id INTEGER PRIMARY KEY,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    dry_run INTEGER NOT NULL DEFAULT 0,
+    files_seen INTEGER, files_checked INTEGER, findings INTEGER,
+    attempts INTEGER, applied INTEGER, remaining INTEGER,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY,
+    cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+    path TEXT NOT NULL, language TEXT NOT NULL, kind TEXT NOT NULL,
+    line INTEGER, col INTEGER, message TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY,
+    cycle_id INTEGER REFERENCES cycles(id),
+    started_at REAL NOT NULL,
+    path TEXT NOT NULL, language TEXT NOT NULL, error TEXT NOT NULL,
+    backend TEXT, model TEXT,
+    prompt_tokens INTEGER, answer_tokens INTEGER, duration_s REAL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('applied','reverted','rejected','skipped')),
+    reason TEXT, backup_path TEXT, diff TEXT, old_sha TEXT, new_sha TEXT,
+    undone_at REAL
+);
+CREATE INDEX IF NOT EXISTS attempts_path ON attempts(path);
+CREATE TABLE IF NOT EXISTS cooldowns (
+    path TEXT PRIMARY KEY, until REAL NOT NULL, attempt_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS file_state (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    signature TEXT NOT NULL, clean INTEGER NOT NULL, checked_at REAL NOT NULL
+);
+"""
+
+
+@dataclass
+class AttemptRecord:
+    """One try at repairing one file, whatever its outcome."""
+
+    path: str
+    language: str
+    error: str
+    outcome: str
+    reason: str = ""
+    backend: str | None = None
+    model: str | None = None
+    prompt_tokens: int | None = None
+    answer_tokens: int | None = None
+    duration_s: float | None = None
+    backup_path: str | None = None
+    diff: str | None = None
+    old_sha: str | None = None
+    new_sha: str | None = None
+    cycle_id: int | None = None
+    started_at: float = 0.0
+    id: int | None = None
+    undone_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FileState:
+    """The last verdict on a file's content, keyed by its resolved path."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    signature: str
+    clean: bool
+    checked_at: float
+
+
+class Store:
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, state_dir: Path) -> Store:
+        path = state_dir / "mechanic.sqlite3"
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, timeout=10, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            found = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if found is None:
+                db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(found[0]) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{path} was written by a newer mechanic (schema {found[0]}); upgrade mechanic"
+                )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot use the state store {path}: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot create the state folder {state_dir}: {exc}") from exc
+        return cls(db, path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot write the state store {self.path}: {exc}") from exc
+
+    # --- cycles -----------------------------------------------------------
+
+    def start_cycle(self, *, dry_run: bool) -> int:
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO cycles (started_at, dry_run) VALUES (?, ?)", (time.time(), dry_run)
+            )
+            return int(cursor.lastrowid)
+
+    def finish_cycle(self, cycle_id: int, **counts: Any) -> None:
+        allowed = {"files_seen", "files_checked", "findings", "attempts", "applied", "remaining"}
+        allowed.add("error")
+        unknown = set(counts) - allowed
+        if unknown:
+            raise ValueError(f"unknown cycle fields {sorted(unknown)}")
+        columns = ", ".join(f"{name} = ?" for name in counts)
+        with self._tx() as db:
+            db.execute(
+                f"UPDATE cycles SET finished_at = ?, {columns} WHERE id = ?",
+                (time.time(), *counts.values(), cycle_id),
+            )
+
+    def last_cycle(self) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT * FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
+        return dict(row) if row else None
+
+    def add_findings(self, cycle_id: int, findings: Iterable[Finding]) -> None:
+        rows = [
+            (cycle_id, str(f.path), f.language, f.kind, f.line, f.column, f.message)
+            for f in findings
+        ]
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO findings (cycle_id, path, language, kind, line, col, message)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    # --- attempts ---------------------------------------------------------
+
+    def record_attempt(self, attempt: AttemptRecord) -> int:
+        if attempt.outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {attempt.outcome!r}")
+        values = attempt.to_dict()
+        values.pop("id")
+        values["started_at"] = values["started_at"] or time.time()
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self._tx() as db:
+            cursor = db.execute(
+                f"INSERT INTO attempts ({names}) VALUES ({marks})", tuple(values.values())
+            )
+        attempt.id = int(cursor.lastrowid)
+        return attempt.id
+
+    def attempt(self, attempt_id: int) -> AttemptRecord | None:
+        row = self._db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+        return _attempt(row) if row else None
+
+    def recent_attempts(self, limit: int = 10) -> list[AttemptRecord]:
+        rows = self._db.execute("SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (limit,))
+        return [_attempt(row) for row in rows]
+
+    def mark_undone(self, attempt_id: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE attempts SET undone_at = ? WHERE id = ?", (time.time(), attempt_id))
+
+    def totals(self) -> dict[str, Any]:
+        counts = {outcome: 0 for outcome in OUTCOMES}
+        for row in self._db.execute("SELECT outcome, COUNT(*) FROM attempts GROUP BY outcome"):
+            counts[row[0]] = row[1]
+        tokens = self._db.execute(
+            "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(answer_tokens), 0) FROM attempts"
+        ).fetchone()
+        cycles = self._db.execute("SELECT COUNT(*) FROM cycles").fetchone()[0]
+        return {
+            "cycles": cycles,
+            "attempts": sum(counts.values()),
+            **counts,
+            "prompt_tokens": tokens[0],
+            "answer_tokens": tokens[1],
+        }
+
+    # --- cooldowns --------------------------------------------------------
+
+    def set_cooldown(self, path: str, until: float, attempt_id: int | None) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO cooldowns (path, until, attempt_id) VALUES (?, ?, ?)"
+                " ON CONFLICT(path) DO UPDATE SET until = excluded.until,"
+                " attempt_id = excluded.attempt_id",
+                (path, until, attempt_id),
+            )
+
+    def cooldowns(self, now: float | None = None) -> dict[str, float]:
+        """Files still cooling down, with the time their cooldown ends."""
+        now = time.time() if now is None else now
+        rows = self._db.execute("SELECT path, until FROM cooldowns WHERE until > ?", (now,))
+        return {row[0]: row[1] for row in rows}
+
+    # --- clean-check cache ------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        rows = self._db.execute("SELECT * FROM file_state")
+        return {
+            row["path"]: FileState(**{**dict(row), "clean": bool(row["clean"])}) for row in rows
+        }
+
+    def save_file_states(self, states: Iterable[FileState]) -> None:
+        rows = [
+            (s.path, s.size, s.mtime_ns, s.sha256, s.signature, int(s.clean), s.checked_at)
+            for s in states
+        ]
+        if not rows:
+            return
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO file_state VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE"
+                " SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
+                " sha256 = excluded.sha256, signature = excluded.signature,"
+                " clean = excluded.clean, checked_at = excluded.checked_at",
+                rows,
+            )
+
+
+def _attempt(row: sqlite3.Row) -> AttemptRecord:
+    names = {f.name for f in fields(AttemptRecord)}
+    return AttemptRecord(**{key: row[key] for key in row.keys() if key in names})

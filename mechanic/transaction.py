@@ -1,0 +1,190 @@
+"""The only code that writes a user's file.
+
+A fix goes through one sequence, and every exit from it leaves the file either
+as its original bytes or as a fix that passed the checker:
+
+1. refuse protected files and anything outside the watch roots;
+2. validate the new bytes in memory: a fix that does not parse is never written;
+3. refuse when the file on disk is no longer the bytes the fix was made from;
+4. back up the original bytes (a new file, never overwriting an older backup);
+5. write a temp file in the same folder, fsync, give it the original's
+   permissions, compare the file once more, rename over it, fsync the folder;
+6. check the file on disk with the same checker; if it fails, put the exact
+   original bytes back the same atomic way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mechanic.checkers.base import Checker, Finding
+from mechanic.discovery import Guard
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class TxResult:
+    outcome: str  # applied | reverted | skipped
+    reason: str
+    backup_path: Path | None = None
+    diff: str | None = None
+    old_sha: str | None = None
+    new_sha: str | None = None
+
+
+class Refused(RuntimeError):
+    """The transaction will not write this file; nothing was written."""
+
+
+def unified_diff(path: Path, old: bytes, new: bytes) -> str:
+    old_lines = old.decode("utf-8", "replace").splitlines(keepends=True)
+    new_lines = new.decode("utf-8", "replace").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(old_lines, new_lines, f"a/{path.name}", f"b/{path.name}"))
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; some platforms cannot open folders.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _atomic_replace(target: Path, data: bytes, *, expected: bytes | None) -> None:
+    """Replace `target` with `data` so readers see the old or the new bytes,
+    never a mix. With `expected`, refuse unless the file still holds it."""
+    info = os.stat(target)
+    fd, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".mechanic-tmp", dir=target.parent
+    )
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, info.st_mode & 0o7777)
+        with contextlib.suppress(PermissionError, AttributeError):
+            os.chown(temp, info.st_uid, info.st_gid)
+        if expected is not None and target.read_bytes() != expected:
+            raise Refused("changed on disk by someone while the fix was prepared")
+        os.replace(temp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+    _fsync_dir(target.parent)
+
+
+def write_backup(target: Path, data: bytes, backup_dir: Path) -> Path:
+    """A new backup file holding `data`; never overwrites an existing one."""
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    base = f"{target.name}.{stamp}.{sha256(data)[:8]}"
+    for counter in range(1000):
+        path = backup_dir / (f"{base}.bak" if counter == 0 else f"{base}.{counter}.bak")
+        try:
+            with open(path, "xb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except FileExistsError:
+            continue
+        _fsync_dir(backup_dir)
+        return path
+    raise OSError(f"no free backup name for {target.name} in {backup_dir}")
+
+
+def apply_fix(
+    target: Path,
+    *,
+    original: bytes,
+    fixed: bytes,
+    checker: Checker,
+    backup_dir: Path,
+    guard: Guard,
+) -> TxResult:
+    """Write `fixed` over `target` (which must still hold `original`) if and only
+    if it passes `checker`; see the module docstring for the sequence."""
+    old_sha, new_sha = sha256(original), sha256(fixed)
+    if guard.is_protected(target):
+        return TxResult("skipped", "protected file: never written", old_sha=old_sha)
+    problem = checker.check_source(target, fixed)
+    if problem is not None:
+        return TxResult(
+            "reverted",
+            f"the fix fails the {checker.language} check ({_short(problem)});"
+            " it was never written and the original is kept",
+            old_sha=old_sha,
+            new_sha=new_sha,
+        )
+    try:
+        if target.read_bytes() != original:
+            return TxResult("skipped", "changed by someone since it was read", old_sha=old_sha)
+    except OSError as exc:
+        return TxResult("skipped", f"cannot read the file again: {exc}", old_sha=old_sha)
+    try:
+        backup = write_backup(target, original, backup_dir)
+    except OSError as exc:
+        return TxResult("skipped", f"backup could not be written, nothing applied: {exc}")
+    diff = unified_diff(target, original, fixed)
+    try:
+        _atomic_replace(target, fixed, expected=original)
+    except Refused:
+        return TxResult("skipped", "changed by someone since it was read", backup, old_sha=old_sha)
+    except OSError as exc:
+        return TxResult("skipped", f"cannot write the file: {exc}", backup, old_sha=old_sha)
+    on_disk = checker.check_files([target]).get(target, "unreadable")
+    if on_disk is None:
+        return TxResult("applied", "passes the check", backup, diff, old_sha, new_sha)
+    _restore_if_ours(target, original, fixed)
+    return TxResult(
+        "reverted",
+        f"the written file fails the {checker.language} check"
+        f" ({on_disk if isinstance(on_disk, str) else _short(on_disk)});"
+        " the original bytes were restored",
+        backup,
+        diff,
+        old_sha,
+        new_sha,
+    )
+
+
+def _restore_if_ours(target: Path, original: bytes, ours: bytes) -> None:
+    # Only undo our own write: if a person saved in between, theirs stands.
+    with contextlib.suppress(Refused):
+        _atomic_replace(target, original, expected=ours)
+
+
+def restore_backup(target: Path, *, backup: Path, expected: bytes, guard: Guard) -> None:
+    """Put a backup's bytes back over `target`, refusing unless `target` still
+    holds `expected` (the fix mechanic wrote). Raises Refused with the reason."""
+    if guard.is_protected(target):
+        raise Refused(f"{target} is protected: never written")
+    try:
+        current = target.read_bytes()
+    except OSError as exc:
+        raise Refused(f"cannot read {target}: {exc}") from exc
+    if current != expected:
+        raise Refused(f"{target} changed since the fix was applied; it is left as it is")
+    try:
+        data = backup.read_bytes()
+    except OSError as exc:
+        raise Refused(f"cannot read the backup {backup}: {exc}") from exc
+    _atomic_replace(target, data, expected=expected)
+
+
+def _short(finding: Finding) -> str:
+    where = f"line {finding.line}: " if finding.line else ""
+    return f"{where}{finding.message}"
