@@ -26,7 +26,8 @@ _ELISIONS = [
         r"(\.\.\.|…)\s*(the\s+)?(rest|remainder|remaining|existing|other|previous|same|more|unchanged)\b",
         r"\b(rest|remainder) of (the )?(code|file|function|class|implementation|module|methods?)\b",
         r"\bexisting code\b",
-        r"\b(code|implementation|content|methods?|functions?)\s+(unchanged|omitted|remains? the same|as before)\b",
+        r"\b(code|implementation|content|methods?|functions?)\s+"
+        r"(unchanged|omitted|remains? the same|as before)\b",
         r"\bomitted for brevity\b",
         r"\bsame as (before|above|original)\b",
         r"^\s*(//|#|/\*|<!--)\s*(\.\.\.|…)\s*(\*/|-->)?\s*$",

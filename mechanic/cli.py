@@ -103,11 +103,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     config = _config(args)
     _setup_logging(config, quiet=True)
-    with Store.open(config.mechanic.state_dir) as store, cycle_lock(config.mechanic.state_dir):
-        with CheckerSet(node=config.mechanic.node) as checkers:
-            result = scan(
-                Finder(config), checkers, store, max_file_bytes=config.mechanic.max_file_kb * 1024
-            )
+    with (
+        Store.open(config.mechanic.state_dir) as store,
+        cycle_lock(config.mechanic.state_dir),
+        CheckerSet(node=config.mechanic.node) as checkers,
+    ):
+        result = scan(
+            Finder(config), checkers, store, max_file_bytes=config.mechanic.max_file_kb * 1024
+        )
     findings = sorted(result.findings.values(), key=lambda f: str(f.path))
     if args.json:
         print(

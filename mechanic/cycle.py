@@ -88,7 +88,9 @@ def cycle_lock(state_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
-            raise CycleBusy(f"another mechanic cycle is running (pid {holder}) on {state_dir}")
+            raise CycleBusy(
+                f"another mechanic cycle is running (pid {holder}) on {state_dir}"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))

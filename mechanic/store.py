@@ -277,4 +277,4 @@ class Store:
 
 def _attempt(row: sqlite3.Row) -> AttemptRecord:
     names = {f.name for f in fields(AttemptRecord)}
-    return AttemptRecord(**{key: row[key] for key in row.keys() if key in names})
+    return AttemptRecord(**{key: row[key] for key in row.keys() if key in names})  # noqa: SIM118
