@@ -154,7 +154,7 @@ def check_globs(value: Any) -> str | None:
         if not item.strip():
             return "must not contain empty patterns"
         try:
-            pathspec.PathSpec.from_lines("gitwildmatch", [item])
+            pathspec.PathSpec.from_lines("gitignore", [item])
         except Exception as exc:  # pathspec raises several types for bad patterns
             return f"has an invalid glob {item!r}: {exc}"
     return None

@@ -24,7 +24,7 @@ _PROBE_CHILD = "\x01mechanic-probe\x01"
 
 
 def _spec(patterns: Iterable[str]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", list(patterns))
+    return pathspec.PathSpec.from_lines("gitignore", list(patterns))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -22,8 +23,10 @@ class ShellChecker(Checker):
         self._version: str | None = None
 
     def _require(self) -> str:
-        if not self._bash:
-            raise CheckerUnavailable("bash not found on PATH; shell scripts cannot be checked")
+        if not self._bash or not os.access(self._bash, os.X_OK):
+            raise CheckerUnavailable(
+                f"bash not found ({self._bash or 'not on PATH'}); shell scripts cannot be checked"
+            )
         return self._bash
 
     def signature(self) -> str:

@@ -1,0 +1,276 @@
+'use strict';
+// Long-lived syntax checker for JavaScript, driven by mechanic/checkers/javascript.py.
+//
+// Run as: node --experimental-vm-modules --no-warnings js_check.cjs
+//
+// Protocol: JSON lines. On start it writes {"ready": true, "node": "v20..."}.
+// Then, for every request line
+//   {"id": n, "path": "/abs/file.js", "source": "..."}   ("source" optional)
+// it writes exactly one answer line, in request order:
+//   {"id": n, "ok": true}
+//   {"id": n, "ok": false, "line": L|null, "column": C|null, "message": "SyntaxError: ..."}
+//   {"id": n, "ok": false, "unreadable": true, "message": "..."}  (file could not be read)
+// Lines and columns are 1-based; columns count characters (code points).
+// Without "source" the file is read here, which spares the pipe the file's bytes.
+//
+// The verdict is V8's: what this node would refuse to load is an error, nothing else.
+// acorn (vendor/acorn.js, MIT) is only consulted for a location, because V8 attaches
+// none to module parse errors.
+
+const fs = require('fs');
+const path = require('path');
+const vm = require('vm');
+
+const CJS_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname'];
+
+// CommonJS compile errors that mean "this is an ES module", the same lists node's own
+// module-type detection uses (lib/internal/modules/helpers.js, node 22).
+const ESM_SYNTAX_MESSAGES = new Set([
+  'Cannot use import statement outside a module',
+  "Unexpected token 'export'",
+  "Cannot use 'import.meta' outside a module",
+]);
+const CJS_ONLY_MESSAGES = new Set([
+  "Identifier 'module' has already been declared",
+  "Identifier 'exports' has already been declared",
+  "Identifier 'require' has already been declared",
+  "Identifier '__filename' has already been declared",
+  "Identifier '__dirname' has already been declared",
+  'await is only valid in async functions and the top level bodies of modules',
+]);
+
+// A runaway message (a huge regex literal quoted back) must not bloat the answer.
+const MAX_MESSAGE = 2000;
+
+// package.json answers are cached per folder, but only briefly: the process lives as
+// long as the daemon, and a package.json edited later must be seen.
+const PACKAGE_CACHE_MS = 2000;
+const packageCache = new Map();
+
+function readPackageType(dir) {
+  let text;
+  try {
+    text = fs.readFileSync(path.join(dir, 'package.json'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const type = JSON.parse(text).type;
+    return type === 'module' || type === 'commonjs' ? type : null;
+  } catch {
+    // node itself refuses a broken package.json; judging the file without a type is
+    // the most useful thing a syntax checker can do.
+    return null;
+  }
+}
+
+// The "type" of the nearest package.json, as node looks it up: the first package.json
+// walking up wins even without a "type", and the walk never crosses a node_modules
+// folder (node's readPackageScope).
+function packageType(dir) {
+  const now = Date.now();
+  const visited = [];
+  let type = null;
+  let current = dir;
+  for (;;) {
+    const hit = packageCache.get(current);
+    if (hit !== undefined && now - hit.at < PACKAGE_CACHE_MS) {
+      type = hit.type;
+      break;
+    }
+    visited.push(current);
+    if (path.basename(current) === 'node_modules') break;
+    const found = readPackageType(current);
+    if (found !== undefined) {
+      type = found;
+      break;
+    }
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const folder of visited) packageCache.set(folder, { type, at: now });
+  return type;
+}
+
+// 'module', 'commonjs', or 'detect' (commonjs first, module when that fails the ESM way).
+function modeFor(file) {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.mjs') return 'module';
+  if (ext === '.cjs') return 'commonjs';
+  return packageType(path.dirname(file)) || 'detect';
+}
+
+function compileCommonJS(source, file) {
+  vm.compileFunction(source, CJS_PARAMS, { filename: file });
+}
+
+function compileModule(source, file) {
+  // Constructing the module parses it; it is never linked or evaluated.
+  new vm.SourceTextModule(source, { identifier: file });
+}
+
+function attempt(compile, source, file) {
+  try {
+    compile(source, file);
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
+// Column (0-based, UTF-16 units as V8 and acorn count) -> 1-based code point column.
+function toCharColumn(lineText, utf16Column) {
+  let count = 0;
+  for (const _ of lineText.slice(0, utf16Column)) count += 1;
+  return count + 1;
+}
+
+// compileFunction errors carry node's decoration: "FILE:LINE\n<source line>\n   ^^^\n\n".
+function v8Location(error, file) {
+  const stack = typeof error.stack === 'string' ? error.stack : '';
+  const prefix = `${file}:`;
+  if (!stack.startsWith(prefix)) return null;
+  const rest = stack.slice(prefix.length);
+  const match = /^(\d+)\n/.exec(rest);
+  if (!match) return null;
+  const line = Number(match[1]);
+  const [sourceLine = '', underline = ''] = rest.slice(match[0].length).split('\n', 2);
+  const caret = underline.indexOf('^');
+  const column = caret >= 0 && /^[ \t]*\^/.test(underline) ? toCharColumn(sourceLine, caret) : null;
+  return { line, column };
+}
+
+let acorn = null;
+
+function acornLocation(source, mode) {
+  acorn = acorn || require('./vendor/acorn.js');
+  try {
+    acorn.parse(source, {
+      ecmaVersion: 'latest',
+      // acorn's "commonjs" parses the top level as a function body, as node wraps it.
+      sourceType: mode === 'module' ? 'module' : 'commonjs',
+      allowHashBang: true,
+      locations: true,
+    });
+    return null;
+  } catch (error) {
+    if (!error || !error.loc || typeof error.pos !== 'number') return null;
+    const { line, column } = error.loc;
+    return { line, column: toCharColumn(source.slice(error.pos - column), column) };
+  }
+}
+
+function locate(error, source, file, mode) {
+  // V8's own location is the error it actually reported; acorn might complain
+  // elsewhere (or not at all) where the two grammars differ.
+  const fromV8 = mode === 'commonjs' ? v8Location(error, file) : null;
+  if (fromV8) return fromV8;
+  const fromAcorn = acornLocation(source, mode);
+  if (fromAcorn) return fromAcorn;
+  if (mode === 'module') {
+    // Module errors come without a location. If the same source compiled as
+    // CommonJS fails with the very same message, that failure's place is the place.
+    const asScript = attempt(compileCommonJS, source, file);
+    if (asScript && asScript.message === error.message) {
+      const place = v8Location(asScript, file);
+      if (place) return place;
+    }
+  }
+  return { line: null, column: null };
+}
+
+function describe(error) {
+  const name = error && error.name ? error.name : 'Error';
+  const message = error && error.message !== undefined ? String(error.message) : String(error);
+  const text = `${name}: ${message}`;
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}...` : text;
+}
+
+function judge(source, file) {
+  if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
+  // A hashbang is fine for node but not inside compileFunction's wrapper; a comment of
+  // the same line keeps every line number where it was.
+  if (source.startsWith('#!')) source = `//${source.slice(2)}`;
+
+  let mode = modeFor(file);
+  let error;
+  if (mode === 'module') {
+    error = attempt(compileModule, source, file);
+  } else {
+    error = attempt(compileCommonJS, source, file);
+    if (error && mode === 'detect' && error instanceof SyntaxError) {
+      const esm = ESM_SYNTAX_MESSAGES.has(error.message);
+      if (esm || CJS_ONLY_MESSAGES.has(error.message)) {
+        const moduleError = attempt(compileModule, source, file);
+        if (!moduleError) return null;
+        // ESM syntax means the file is a module, so the module's complaint is the real
+        // one (it sits after the imports, the fault `node --check` misses).
+        if (esm || moduleError.message !== error.message) {
+          mode = 'module';
+          error = moduleError;
+        }
+      }
+    }
+    if (mode === 'detect') mode = 'commonjs';
+  }
+  if (!error) return null;
+  return { message: describe(error), ...locate(error, source, file, mode) };
+}
+
+function readSource(file) {
+  // A FIFO or device named *.js would block the read forever; only read regular files.
+  const stat = fs.statSync(file);
+  if (!stat.isFile()) {
+    const error = new Error(`not a regular file: ${file}`);
+    error.code = 'ENOTFILE';
+    throw error;
+  }
+  return fs.readFileSync(file, 'utf8');
+}
+
+function answer(line) {
+  let id = null;
+  try {
+    const request = JSON.parse(line);
+    id = request.id;
+    const file = request.path;
+    let source = request.source;
+    if (typeof source !== 'string') {
+      try {
+        source = readSource(file);
+      } catch (error) {
+        return { id, ok: false, unreadable: true, message: describe(error) };
+      }
+    }
+    const problem = judge(source, file);
+    return problem ? { id, ok: false, ...problem } : { id, ok: true };
+  } catch (error) {
+    // A bug here, not a verdict on the file: the Python side reports it loudly.
+    return { id, ok: false, internal: true, message: describe(error) };
+  }
+}
+
+// Requests arrive in chunks that may hold many lines or a fraction of one (a large
+// "source"); answers to a whole chunk leave in one write.
+let pending = [];
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  const lastNewline = chunk.lastIndexOf('\n');
+  if (lastNewline < 0) {
+    pending.push(chunk);
+    return;
+  }
+  pending.push(chunk.slice(0, lastNewline));
+  const lines = pending.join('').split('\n');
+  pending = [chunk.slice(lastNewline + 1)];
+  let out = '';
+  for (const line of lines) {
+    if (line.trim() !== '') out += `${JSON.stringify(answer(line))}\n`;
+  }
+  if (out) process.stdout.write(out);
+});
+process.stdin.on('end', () => process.exit(0));
+process.stdout.on('error', () => process.exit(0));
+
+process.stdout.write(`${JSON.stringify({ ready: true, node: process.version })}\n`);

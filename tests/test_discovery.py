@@ -1,0 +1,72 @@
+"""Which files are watched, and which are protected."""
+
+from __future__ import annotations
+
+from mechanic.config import load_config
+from mechanic.discovery import Finder, Guard
+
+
+def rels(workspace, **watch):
+    workspace.write_config(watch=watch or None, mechanic={"protected": ["core.js", "/top.py"]})
+    finder = Finder(load_config(workspace.config_path))
+    return {f.rel: f for f in finder.files()}
+
+
+def test_include_and_exclude_globs_choose_the_files(workspace):
+    workspace.file("a.py", "x = 1\n")
+    workspace.file("lib/b.js", "x = 1;\n")
+    workspace.file("lib/node_modules/dep/index.js", "x = 1;\n")
+    workspace.file("notes.txt", "hello\n")
+    workspace.file(".git/hooks/pre-commit.py", "x = 1\n")
+    found = rels(workspace)
+    assert set(found) == {"a.py", "lib/b.js"}
+    assert found["lib/b.js"].language == "javascript"
+
+
+def test_a_narrower_include_is_respected(workspace):
+    workspace.file("a.py", "x = 1\n")
+    workspace.file("b.js", "x = 1;\n")
+    assert set(rels(workspace, include=["**/*.py"])) == {"a.py"}
+
+
+def test_a_bare_name_is_protected_in_any_folder_and_a_slash_anchors_it(workspace):
+    workspace.file("core.js", "x;\n")
+    workspace.file("deep/er/core.js", "x;\n")
+    workspace.file("top.py", "x = 1\n")
+    workspace.file("sub/top.py", "x = 1\n")
+    found = rels(workspace)
+    assert found["core.js"].protected and found["deep/er/core.js"].protected
+    assert found["top.py"].protected
+    assert not found["sub/top.py"].protected
+
+
+def test_secret_looking_files_are_protected_without_configuration(tmp_path):
+    guard = Guard([], [tmp_path])
+    for name in (".env", ".env.local", "server.pem", "id_rsa", "credentials.json"):
+        (tmp_path / name).write_text("x")
+        assert guard.is_protected(tmp_path / name), name
+    (tmp_path / "app.py").write_text("x")
+    assert not guard.is_protected(tmp_path / "app.py")
+
+
+def test_a_link_leading_out_of_the_watch_root_is_ignored(workspace, tmp_path):
+    outside = tmp_path / "outside.py"
+    outside.write_text("def f(:\n")
+    (workspace.src / "inside.py").symlink_to(outside)
+    assert "inside.py" not in rels(workspace)
+
+
+def test_a_link_to_a_protected_file_is_protected(workspace):
+    workspace.file("core.js", "x;\n")
+    (workspace.src / "alias.js").symlink_to(workspace.src / "core.js")
+    found = rels(workspace)
+    # the same file is listed once, under one of its names, and protected
+    assert [f.protected for f in found.values() if f.real.name == "core.js"] == [True]
+
+
+def test_a_linked_folder_is_not_followed(workspace, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.py").write_text("x = 1\n")
+    (workspace.src / "linked").symlink_to(elsewhere)
+    assert rels(workspace) == {}

@@ -1,0 +1,53 @@
+"""The record: attempts, cooldowns, totals; a broken store is a clear error."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from mechanic.errors import StoreError
+from mechanic.store import AttemptRecord, Store
+
+
+def test_attempts_are_recorded_and_totalled(tmp_path):
+    with Store.open(tmp_path) as store:
+        cycle = store.start_cycle(dry_run=False)
+        first = store.record_attempt(
+            AttemptRecord(path="/a.py", language="python", error="e", outcome="applied",
+                          prompt_tokens=10, answer_tokens=5, cycle_id=cycle)
+        )
+        store.record_attempt(
+            AttemptRecord(path="/b.py", language="python", error="e", outcome="rejected",
+                          reason="empty", prompt_tokens=7, answer_tokens=0, cycle_id=cycle)
+        )
+        store.finish_cycle(cycle, attempts=2, applied=1)
+        totals = store.totals()
+        assert (totals["applied"], totals["rejected"], totals["attempts"]) == (1, 1, 2)
+        assert (totals["prompt_tokens"], totals["answer_tokens"]) == (17, 5)
+        assert store.attempt(first).path == "/a.py"
+        assert store.last_cycle()["applied"] == 1
+
+
+def test_an_unknown_outcome_is_refused(tmp_path):
+    with Store.open(tmp_path) as store, pytest.raises(ValueError):
+        store.record_attempt(AttemptRecord("/a", "python", "e", outcome="maybe"))
+
+
+def test_cooldowns_expire(tmp_path):
+    with Store.open(tmp_path) as store:
+        store.set_cooldown("/a.py", time.time() + 60, None)
+        store.set_cooldown("/b.py", time.time() - 1, None)
+        assert set(store.cooldowns()) == {"/a.py"}
+
+
+def test_a_corrupt_store_is_a_clear_error(tmp_path):
+    (tmp_path / "mechanic.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="mechanic.sqlite3"):
+        Store.open(tmp_path)
+
+
+def test_a_state_folder_that_cannot_be_created_is_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="state folder"):
+        Store.open(tmp_path / "file" / "state")
