@@ -110,7 +110,7 @@ class Finder:
             )
             for name in sorted(filenames):
                 rel = prefix + name
-                language = language_of(Path(name))
+                language = language_of(name)
                 if language is None or not include.match_file(rel):
                     continue
                 if exclude.match_file(rel):
@@ -132,8 +132,9 @@ class Finder:
             return None  # vanished or unreadable between listing and stat
         if not stat.S_ISREG(info.st_mode):
             return None
-        real_rel = real.relative_to(root).as_posix() if real != path else rel
-        protected = self.guard.matches(rel) or self.guard.matches(real_rel)
+        protected = self.guard.matches(rel)
+        if real != path and not protected:  # a link: its target's name counts too
+            protected = self.guard.matches(real.relative_to(root).as_posix())
         return WatchedFile(
             path=path,
             real=real,

@@ -77,4 +77,8 @@ def build_whole_file_prompt(
             f"the file needs about {prompt_tokens + needed} tokens to be sent and returned"
             f" whole, more than the model's context of {context_tokens} (llm.num_ctx)"
         )
-    return Prompt(system, user, prompt_tokens, context_tokens - prompt_tokens)
+    # A whole-file answer is about as long as the file: far beyond that, the
+    # model is rambling, and stopping it early ends in a "cut off" rejection
+    # instead of minutes of generation.
+    limit = min(context_tokens - prompt_tokens, 2 * count_tokens(code) + 256)
+    return Prompt(system, user, prompt_tokens, limit)

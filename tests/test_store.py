@@ -43,7 +43,7 @@ def test_cooldowns_expire(tmp_path):
 
 def test_a_corrupt_store_is_a_clear_error(tmp_path):
     (tmp_path / "mechanic.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="mechanic.sqlite3"):
+    with pytest.raises(StoreError, match=r"mechanic\.sqlite3"):
         Store.open(tmp_path)
 
 

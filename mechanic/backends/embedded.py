@@ -52,7 +52,7 @@ class EmbeddedBackend(Backend):
         # With 2 cores, spinning OpenMP threads starve each other (facts.md).
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
-            from llama_cpp import Llama
+            import llama_cpp  # noqa: F401  (fail early, with the install hint)
         except ImportError as exc:
             raise BackendUnavailable(
                 f"the embedded backend needs llama-cpp-python ({INSTALL_HINT}): {exc}"
@@ -61,23 +61,28 @@ class EmbeddedBackend(Backend):
         if not path.is_file():
             raise ModelNotFound(f"model file {path} does not exist (llm.model_path)")
         try:
-            probe = Llama(model_path=str(path), vocab_only=True, verbose=False)
-            trained = int(
-                next((v for k, v in probe.metadata.items() if k.endswith(".context_length")), 0)
-            )
-            del probe
-            if trained:
-                self._context = min(self.settings.num_ctx, trained)
-            self._llm = Llama(
-                model_path=str(path),
-                n_ctx=self._context,
-                n_threads=self.settings.threads,
-                seed=0,
-                verbose=False,
-            )
+            # n_ctx=0 loads the model with the context it was trained for; a
+            # smaller llm.num_ctx then reloads it smaller (cheap: tenths of a second).
+            self._llm = self._load(path, 0)
+            trained = self._llm.n_ctx()
+            if self.settings.num_ctx < trained:
+                self._llm.close()
+                self._llm = self._load(path, self.settings.num_ctx)
+            self._context = self._llm.n_ctx()
         except (ValueError, RuntimeError, OSError) as exc:
             raise BackendUnavailable(f"cannot load model {path}: {exc}") from exc
         self.model = path.name
+
+    def _load(self, path: Path, n_ctx: int) -> Any:
+        from llama_cpp import Llama
+
+        return Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=self.settings.threads,
+            seed=0,
+            verbose=False,
+        )
 
     def context_tokens(self) -> int:
         return self._context

@@ -25,9 +25,11 @@ _BY_LANGUAGE: dict[str, tuple[str, ...]] = {
 _LANGUAGE_OF = {ext: lang for lang, exts in _BY_LANGUAGE.items() for ext in exts}
 
 
-def language_of(path: Path) -> str | None:
+def language_of(path: Path | str) -> str | None:
     """The language mechanic checks `path` as, or None if it has no checker."""
-    return _LANGUAGE_OF.get(path.suffix.lower())
+    name = path if isinstance(path, str) else path.name
+    dot = name.rfind(".")
+    return _LANGUAGE_OF.get(name[dot:].lower()) if dot > 0 else None
 
 
 class CheckerSet:
