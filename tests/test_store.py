@@ -14,12 +14,27 @@ def test_attempts_are_recorded_and_totalled(tmp_path):
     with Store.open(tmp_path) as store:
         cycle = store.start_cycle(dry_run=False)
         first = store.record_attempt(
-            AttemptRecord(path="/a.py", language="python", error="e", outcome="applied",
-                          prompt_tokens=10, answer_tokens=5, cycle_id=cycle)
+            AttemptRecord(
+                path="/a.py",
+                language="python",
+                error="e",
+                outcome="applied",
+                prompt_tokens=10,
+                answer_tokens=5,
+                cycle_id=cycle,
+            )
         )
         store.record_attempt(
-            AttemptRecord(path="/b.py", language="python", error="e", outcome="rejected",
-                          reason="empty", prompt_tokens=7, answer_tokens=0, cycle_id=cycle)
+            AttemptRecord(
+                path="/b.py",
+                language="python",
+                error="e",
+                outcome="rejected",
+                reason="empty",
+                prompt_tokens=7,
+                answer_tokens=0,
+                cycle_id=cycle,
+            )
         )
         store.finish_cycle(cycle, attempts=2, applied=1)
         totals = store.totals()
