@@ -43,6 +43,13 @@ def _rel(path: str | Path, config: Config) -> str:
     return str(path)
 
 
+def _where(finding, config: Config) -> str:
+    where = _rel(finding.path, config)
+    if finding.line:
+        where += f":{finding.line}" + (f":{finding.column}" if finding.column else "")
+    return where
+
+
 # --- once / check ---------------------------------------------------------
 
 
@@ -86,17 +93,14 @@ def _print_report(report, config: Config) -> None:
     if remaining:
         print(f"still broken: {len(remaining)}")
         for finding in remaining:
-            where = _rel(finding.path, config)
-            if finding.line:
-                where += f":{finding.line}" + (f":{finding.column}" if finding.column else "")
-            print(f"  {where}: {finding.message}")
+            print(f"  {_where(finding, config)}: {finding.message}")
     else:
         print("nothing left broken")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from mechanic.checkers import CheckerSet
-    from mechanic.cycle import cycle_lock
+    from mechanic.cycle import cycle_lock, finding_json
     from mechanic.discovery import Finder
     from mechanic.scan import scan
     from mechanic.store import Store
@@ -113,27 +117,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     findings = sorted(result.findings.values(), key=lambda f: str(f.path))
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "file": str(f.path),
-                        "language": f.language,
-                        "line": f.line,
-                        "column": f.column,
-                        "message": f.message,
-                    }
-                    for f in findings
-                ],
-                indent=2,
-            )
-        )
+        print(json.dumps([finding_json(f) for f in findings], indent=2))
     else:
         for finding in findings:
-            where = _rel(finding.path, config)
-            if finding.line:
-                where += f":{finding.line}" + (f":{finding.column}" if finding.column else "")
-            print(f"{where}: [{finding.language}] {finding.message}")
+            print(f"{_where(finding, config)}: [{finding.language}] {finding.message}")
         for language, reason in result.unavailable.items():
             print(f"unchecked {language} files: {reason}", file=sys.stderr)
         print(f"{len(result.files)} files, {len(findings)} broken", file=sys.stderr)

@@ -51,17 +51,17 @@ class CycleReport:
             "dry_run": self.dry_run,
             "files": len(self.scan.files),
             "checked": self.scan.checked,
-            "findings": [_finding(f) for f in self.scan.findings.values()],
+            "findings": [finding_json(f) for f in self.scan.findings.values()],
             "attempts": [_attempt(a) for a in self.attempts],
             "held": [{"file": str(p), "reason": r} for p, r in self.held.items()],
-            "remaining": [_finding(f) for f in self.remaining],
+            "remaining": [finding_json(f) for f in self.remaining],
             "skipped_files": [{"file": str(p), "reason": r} for p, r in self.scan.skipped.items()],
             "unchecked_languages": dict(self.scan.unavailable),
             "backend_error": self.backend_error,
         }
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def finding_json(finding: Finding) -> dict[str, Any]:
     return {
         "file": str(finding.path),
         "language": finding.language,
@@ -199,7 +199,9 @@ class _Cycle:
             log.info("repair.held", file=str(path), reason=reason)
         return chosen
 
-    def _repair(self, report: CycleReport, candidates: list[Candidate], checkers) -> None:
+    def _repair(
+        self, report: CycleReport, candidates: list[Candidate], checkers: CheckerSet
+    ) -> None:
         backend = create_backend(self.config.llm)
         assert backend is not None  # "none" holds every candidate in _choose
         try:
@@ -219,7 +221,13 @@ class _Cycle:
         finally:
             backend.close()
 
-    def _backend_down(self, report, candidates, backend: Backend, exc: BackendError) -> None:
+    def _backend_down(
+        self,
+        report: CycleReport,
+        candidates: list[Candidate],
+        backend: Backend,
+        exc: BackendError,
+    ) -> None:
         report.backend_error = str(exc)
         log.error("backend.unusable", backend=backend.name, model=backend.model, error=str(exc))
         for candidate in candidates:
