@@ -8,6 +8,7 @@ here is a pure function of the answer and the original text.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 _THINK_BLOCK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.IGNORECASE | re.DOTALL)
@@ -37,6 +38,13 @@ _ELISIONS = [
 # Below this share of the original's non-blank characters, an answer has
 # dropped code rather than fixed it; real fixes change a few characters.
 MIN_LENGTH_RATIO = 0.6
+# A syntax fix touches a line or two. An answer that rewrites or adds more than
+# this share of the file's lines (and more than the floor) is a different
+# program that merely parses, and is refused rather than trusted.
+MAX_REWRITTEN_SHARE = 0.3
+MAX_REWRITTEN_FLOOR = 2
+MAX_ADDED_SHARE = 0.5
+MAX_ADDED_FLOOR = 5
 
 
 class Rejected(ValueError):
@@ -93,6 +101,24 @@ def review(code: str, original: str, *, done_reason: str | None) -> None:
             f"the answer is far shorter than the original ({have} vs {had} non-blank"
             " characters): code would be lost"
         )
+    _check_scope(code, original)
+
+
+def _check_scope(code: str, original: str) -> None:
+    # Lines are compared without their indentation, so re-indenting a block
+    # (the fix for an IndentationError) counts as keeping it.
+    old = [line.strip() for line in original.split("\n") if line.strip()]
+    new = [line.strip() for line in code.split("\n") if line.strip()]
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    kept = sum(block.size for block in matcher.get_matching_blocks())
+    rewritten, added = len(old) - kept, len(new) - kept
+    if rewritten > max(MAX_REWRITTEN_FLOOR, MAX_REWRITTEN_SHARE * len(old)):
+        raise Rejected(
+            f"the answer rewrites {rewritten} of the file's {len(old)} lines;"
+            " a syntax fix changes a few"
+        )
+    if added > max(MAX_ADDED_FLOOR, MAX_ADDED_SHARE * len(old)):
+        raise Rejected(f"the answer adds {added} lines the file never had")
 
 
 def candidate_from_answer(answer: str, original: str, *, done_reason: str | None) -> str:
