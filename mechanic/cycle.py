@@ -17,7 +17,7 @@ from mechanic.backends import Backend, create_backend
 from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Finding
 from mechanic.config import Config
-from mechanic.discovery import Finder
+from mechanic.discovery import Finder, WatchedFile
 from mechanic.errors import BackendError, MechanicError
 from mechanic.prompt import error_text
 from mechanic.repair import Candidate, Repairer
@@ -131,7 +131,7 @@ class _Cycle:
             report = CycleReport(cycle_id, self.dry_run, result)
             self._log_scan(result)
             self.store.add_findings(cycle_id, result.findings.values())
-            candidates = self._choose(report)
+            candidates = self._choose(report, checkers)
             if candidates:
                 self._repair(report, candidates, checkers)
         remaining = report.remaining
@@ -172,7 +172,15 @@ class _Cycle:
                 error=finding.message,
             )
 
-    def _choose(self, report: CycleReport) -> list[Candidate]:
+    @staticmethod
+    def _foreign_dialect(watched: WatchedFile, checkers: CheckerSet) -> str | None:
+        try:
+            text = watched.real.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            return None  # the repair step reports unreadable files itself
+        return checkers.get(watched.language).foreign_dialect(text)
+
+    def _choose(self, report: CycleReport, checkers: CheckerSet) -> list[Candidate]:
         """Broken files to attempt now: not protected, not cooling down, within the cap."""
         settings = self.config.mechanic
         cooling = self.store.cooldowns() if settings.file_cooldown_hours > 0 else {}
@@ -183,6 +191,8 @@ class _Cycle:
                 continue
             if watched.protected or self.finder.guard.is_protected(watched.path):
                 reason = "protected: never sent to a model, never written"
+            elif dialect := self._foreign_dialect(watched, checkers):
+                reason = dialect
             elif str(path) in cooling:
                 until = time.strftime("%Y-%m-%d %H:%M", time.localtime(cooling[str(path)]))
                 reason = f"in cooldown until {until} (file_cooldown_hours)"

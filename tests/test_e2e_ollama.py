@@ -291,3 +291,28 @@ def test_the_log_file_records_one_event_per_step(user):
         assert step in names
     readable = user.run("log", "-n", "50")
     assert "repair.applied" in readable.stdout and "calc.py" in readable.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "dialect"),
+    [
+        (
+            "Button.js",
+            "import React from 'react';\n"
+            "export function Button({ label }) {\n"
+            '  return <button className="b">{label}</button>;\n'
+            "}\n",
+            "JSX",
+        ),
+        ("types.js", "export interface Point { x: number }\n", "TypeScript"),
+        ("flowed.js", "// @flow\nfunction f(x: number): string { return '' + x; }\n", "Flow"),
+    ],
+)
+def test_a_js_file_in_another_dialect_is_never_rewritten_into_plain_js(user, name, source, dialect):
+    path = user.file(name, source)
+    user.ollama.reply("module.exports = {};\n")
+    result = once(user)
+    assert user.ollama.inference_requests == []
+    [held] = result.json["held"]
+    assert f"looks like {dialect}" in held["reason"]
+    assert path.read_text() == source

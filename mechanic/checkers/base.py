@@ -59,6 +59,12 @@ class Checker(ABC):
         Returns None when the source is valid.
         """
 
+    def foreign_dialect(self, text: str) -> str | None:
+        """Why `text` is written in a dialect this checker does not judge (JSX in
+        a .js file, say), or None. A file in another dialect fails the check
+        without being broken, so it must never be "repaired" into plain syntax."""
+        return None
+
     def check_files(self, paths: Iterable[Path]) -> dict[Path, Finding | None]:
         """Judge files on disk; a checker with a faster batch path overrides this."""
         return {path: self.check_source(path, path.read_bytes()) for path in paths}

@@ -17,6 +17,7 @@ import collections
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import threading
@@ -46,6 +47,20 @@ START_TIMEOUT = 60.0
 INLINE_WRITE_LIMIT = 16 * 1024
 
 _EOF = object()
+
+# Signs of a dialect node cannot run as is: JSX elements, Flow or TypeScript.
+_DIALECTS = (
+    (re.compile(r"</[A-Za-z][\w.:-]*>|<[A-Z][\w.]*(\s[^<>]*)?/>|return\s*\(?\s*<[A-Za-z]"), "JSX"),
+    (re.compile(r"^\s*(//|/\*)\s*@flow\b", re.MULTILINE), "Flow"),
+    (
+        re.compile(
+            r"^\s*(export\s+)?(interface|type)\s+[A-Z]\w*(<[^>]*>)?\s*[={]"
+            r"|^\s*import\s+type\s|\)\s*:\s*(string|number|boolean|void|Promise<)",
+            re.MULTILINE,
+        ),
+        "TypeScript",
+    ),
+)
 
 
 class _NodeDied(Exception):
@@ -200,6 +215,15 @@ class JavaScriptChecker(Checker):
         """The node process's id while one is running, else None."""
         process = self._process
         return process.pid if process is not None and process.alive() else None
+
+    def foreign_dialect(self, text: str) -> str | None:
+        for pattern, dialect in _DIALECTS:
+            if pattern.search(text):
+                return (
+                    f"looks like {dialect}, not plain JavaScript: node cannot judge it, so it"
+                    " is not repaired (add it to the watch's exclude)"
+                )
+        return None
 
     def signature(self) -> str:
         if self._signature is None:
