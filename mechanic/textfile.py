@@ -25,7 +25,9 @@ class TextFormat:
     encoding: str
     bom: bytes
     newline: str
-    final_newline: bool
+    # Blank lines around the code: models drop or add them, the file keeps its own.
+    leading_newlines: int
+    trailing_newlines: int
 
 
 class NotText(ValueError):
@@ -57,14 +59,15 @@ def decode(data: bytes, language: str) -> tuple[str, TextFormat]:
     lf = raw.count("\n") - crlf
     newline = "\r\n" if crlf > max(lf, lone_cr) else "\r" if lone_cr > lf else "\n"
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    final = text.endswith("\n") if text else True
-    return text, TextFormat(encoding, bom, newline, final)
+    leading = len(text) - len(text.lstrip("\n"))
+    trailing = len(text) - len(text.rstrip("\n")) if text.strip("\n") else 0
+    return text, TextFormat(encoding, bom, newline, leading, trailing)
 
 
 def encode(text: str, fmt: TextFormat) -> bytes:
     """Bytes for `text` in the original file's format."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.rstrip("\n") + "\n" if fmt.final_newline else text.rstrip("\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    text = "\n" * fmt.leading_newlines + text + "\n" * fmt.trailing_newlines
     if fmt.newline != "\n":
         text = text.replace("\n", fmt.newline)
     return fmt.bom + text.encode(fmt.encoding)

@@ -40,6 +40,11 @@ def test_a_models_line_endings_are_replaced_by_the_files_own():
     assert encode("a = 1\r\nb = 3", fmt) == b"a = 1\r\nb = 3\r\n"
 
 
+def test_blank_lines_around_the_code_are_the_files_own():
+    _, fmt = decode(b"\n\na = 1\n\n\n", "python")
+    assert encode("a = 2", fmt) == b"\n\na = 2\n\n\n"
+
+
 def test_a_file_without_final_newline_stays_without_one():
     _, fmt = decode(b"a = 1", "python")
     assert encode("a = 2\n\n", fmt) == b"a = 2"

@@ -1,0 +1,47 @@
+"""Properties that must hold for any input, explored with hypothesis."""
+
+from __future__ import annotations
+
+import codecs
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mechanic.answer import Rejected, candidate_from_answer
+from mechanic.checkers.python import PythonChecker
+from mechanic.textfile import NotText, decode, encode
+
+lines = st.lists(
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"),
+        max_size=30,
+    )
+)
+
+
+@given(lines, st.sampled_from(["\n", "\r\n"]), st.booleans(), st.booleans())
+def test_any_text_file_round_trips_byte_for_byte(body, newline, final, bom):
+    text = newline.join(body) + (newline if final and body else "")
+    data = (codecs.BOM_UTF8 if bom else b"") + text.encode("utf-8")
+    try:
+        decoded, fmt = decode(data, "javascript")
+    except NotText:
+        return
+    assert encode(decoded, fmt) == data
+
+
+ORIGINAL = "def total(items):\n    return sum(items\n\nprint(total([1, 2]))\n"
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=400), st.sampled_from(["stop", "length", None]))
+def test_any_answer_is_either_refused_or_candidate_code(answer, done_reason):
+    try:
+        code = candidate_from_answer(answer, ORIGINAL, done_reason=done_reason)
+    except Rejected as rejected:
+        assert str(rejected)  # always a reason the user can read
+        return
+    assert done_reason != "length"
+    assert code.strip() and code.strip() != ORIGINAL.strip()
+    # whatever passed review still has to pass the checker before any write
+    PythonChecker().check_source(__import__("pathlib").Path("x.py"), code.encode())
