@@ -227,6 +227,10 @@ class _Cycle:
                 except BackendError as exc:
                     self._backend_down(report, candidates[index:], backend, exc)
                     return
+                except Exception as exc:  # one file's bug must not end the cycle
+                    log.exception("repair.crashed", file=str(candidate.file.real))
+                    reason = f"internal error: {type(exc).__name__}: {exc}"
+                    record = _not_attempted(candidate, backend, reason)
                 self._record(report, record)
         finally:
             backend.close()
@@ -241,19 +245,7 @@ class _Cycle:
         report.backend_error = str(exc)
         log.error("backend.unusable", backend=backend.name, model=backend.model, error=str(exc))
         for candidate in candidates:
-            self._record(
-                report,
-                AttemptRecord(
-                    path=str(candidate.file.real),
-                    language=candidate.finding.language,
-                    error=error_text(candidate.finding),
-                    outcome="skipped",
-                    reason=f"model not asked: {exc}",
-                    backend=backend.name,
-                    model=backend.model,
-                    started_at=time.time(),
-                ),
-            )
+            self._record(report, _not_attempted(candidate, backend, f"model not asked: {exc}"))
 
     def _record(self, report: CycleReport, record: AttemptRecord) -> None:
         record.cycle_id = report.cycle_id
@@ -271,3 +263,16 @@ class _Cycle:
             fields["tokens"] = f"{record.prompt_tokens}+{record.answer_tokens or 0}"
         level = "warning" if record.outcome in ("reverted", "rejected") else "info"
         getattr(log, level)(event, **fields)
+
+
+def _not_attempted(candidate: Candidate, backend: Backend, reason: str) -> AttemptRecord:
+    return AttemptRecord(
+        path=str(candidate.file.real),
+        language=candidate.finding.language,
+        error=error_text(candidate.finding),
+        outcome="skipped",
+        reason=reason,
+        backend=backend.name,
+        model=backend.model,
+        started_at=time.time(),
+    )

@@ -116,7 +116,12 @@ class Repairer:
         except Rejected as exc:
             record.outcome, record.reason = "rejected", str(exc)
             return
-        fixed = encode(code, fmt)
+        try:
+            fixed = encode(code, fmt)
+        except UnicodeEncodeError as exc:
+            record.outcome = "rejected"
+            record.reason = f"the answer has characters {fmt.encoding} cannot hold: {exc.reason}"
+            return
         result = apply_fix(
             target,
             original=original,

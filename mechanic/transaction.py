@@ -145,7 +145,10 @@ def apply_fix(
         return TxResult("skipped", "changed by someone since it was read", backup, old_sha=old_sha)
     except OSError as exc:
         return TxResult("skipped", f"cannot write the file: {exc}", backup, old_sha=old_sha)
-    on_disk = checker.check_files([target]).get(target, "unreadable")
+    try:
+        on_disk = checker.check_files([target]).get(target, "unreadable by its checker")
+    except Exception as exc:  # a checker that dies cannot vouch for the write
+        on_disk = f"the checker failed: {exc}"
     if on_disk is None:
         return TxResult("applied", "passes the check", backup, diff, old_sha, new_sha)
     _restore_if_ours(target, original, fixed)

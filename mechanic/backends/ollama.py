@@ -64,7 +64,7 @@ class OllamaBackend(Backend):
             shown = self._client.show(self.model)
         except (ollama.ResponseError, httpx.HTTPError, ConnectionError) as exc:
             raise self._translate(exc) from exc
-        except pydantic.ValidationError:
+        except (ValueError, pydantic.ValidationError):
             return  # an older server's reply without model_info: keep llm.num_ctx
         info = shown.modelinfo or {}
         trained = [v for k, v in info.items() if k.endswith(".context_length") and int(v) > 0]
@@ -94,6 +94,10 @@ class OllamaBackend(Backend):
             )
         except (ollama.ResponseError, httpx.HTTPError, ConnectionError) as exc:
             raise self._translate(exc) from exc
+        except (ValueError, pydantic.ValidationError) as exc:  # not Ollama's JSON
+            raise BackendResponseError(
+                f"Ollama at {self.host} sent an answer that is not Ollama's JSON: {exc}"
+            ) from exc
         return Completion(
             text=reply.response or "",
             done_reason=reply.done_reason,
