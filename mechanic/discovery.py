@@ -79,7 +79,6 @@ class Guard:
                 names.add(Path(os.path.abspath(path)).relative_to(candidate_root).as_posix())
             except ValueError:
                 continue
-        names.add(path.name)
         return any(self.matches(name) for name in names)
 
 
