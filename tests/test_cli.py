@@ -175,3 +175,14 @@ def test_two_cycles_never_run_at_once(workspace):
         result = workspace.run("once")
     assert result.returncode == 1
     assert "another mechanic cycle is running (pid 4242)" in result.stderr
+
+
+def test_shell_json_and_toml_are_checked_when_included(workspace):
+    workspace.write_config(watch={"include": ["**/*.sh", "**/*.json", "**/*.toml"]})
+    workspace.file("deploy.sh", "if true; then\n  echo hi\n")
+    workspace.file("package.json", '{"name": "x",}\n')
+    workspace.file("pyproject.toml", "[tool]\nx = = 1\n")
+    workspace.file("ok.json", "{}\n")
+    found = {f["language"]: f for f in workspace.run("check", "--json").json}
+    assert set(found) == {"shell", "json", "toml"}
+    assert found["json"]["line"] == 1 and found["toml"]["line"] == 2
