@@ -48,25 +48,30 @@ def test_a_host_that_is_not_ollama_is_named_and_nothing_is_touched(workspace, no
     assert path.read_text() == BROKEN_PY
 
 
-def test_an_answer_the_files_encoding_cannot_hold_is_rejected(workspace, ollama_standin):
-    workspace.write_config(llm={"backend": "ollama", "host": ollama_standin.url})
-    original = "# -*- coding: latin-1 -*-\nname = 'caf\u00e9'\nx = (\n".encode("latin-1")
-    path = workspace.file("legacy.py", original)
-    ollama_standin.reply("# -*- coding: latin-1 -*-\nname = 'caf\u00e9 \u2615'\nx = ()\n")
-    attempt = workspace.run("once", "--json").attempts()["legacy.py"]
-    assert attempt["outcome"] == "rejected"
-    assert "iso-8859-1 cannot hold" in attempt["reason"]
-    assert path.read_bytes() == original
+LATIN1 = "# -*- coding: latin-1 -*-\nname = 'caf\u00e9'\nx = (\n"
 
 
-def test_a_latin1_file_is_repaired_in_latin1(workspace, ollama_standin):
+@pytest.mark.parametrize(
+    ("answer", "outcome", "after"),
+    [
+        (LATIN1.replace("x = (", "x = ()"), "applied", LATIN1.replace("x = (", "x = ()")),
+        (
+            LATIN1.replace("x = (", "x = ()").replace("caf\u00e9", "caf\u00e9 \u2615"),
+            "rejected",
+            LATIN1,
+        ),
+    ],
+    ids=["kept-in-latin-1", "not-representable"],
+)
+def test_a_latin1_file_stays_latin1(workspace, ollama_standin, answer, outcome, after):
     workspace.write_config(llm={"backend": "ollama", "host": ollama_standin.url})
-    original = "# -*- coding: latin-1 -*-\nname = 'caf\u00e9'\nx = (\n".encode("latin-1")
-    path = workspace.file("legacy.py", original)
-    ollama_standin.reply("# -*- coding: latin-1 -*-\nname = 'caf\u00e9'\nx = ()\n")
+    path = workspace.file("legacy.py", LATIN1.encode("latin-1"))
+    ollama_standin.reply(answer)
     attempt = workspace.run("once", "--json").attempts()["legacy.py"]
-    assert attempt["outcome"] == "applied"
-    assert path.read_bytes() == original.replace(b"x = (\n", b"x = ()\n")
+    assert attempt["outcome"] == outcome
+    if outcome == "rejected":
+        assert "iso-8859-1 cannot hold" in attempt["reason"]
+    assert path.read_bytes() == after.encode("latin-1")
 
 
 def test_a_corrupt_store_stops_the_cycle_before_any_file_is_touched(workspace):
