@@ -3,7 +3,7 @@
 A fix goes through one sequence, and every exit from it leaves the file either
 as its original bytes or as a fix that passed the checker:
 
-1. refuse protected files and anything outside the watch roots;
+1. refuse protected files, read-only files and anything outside the watch roots;
 2. validate the new bytes in memory: a fix that does not parse is never written;
 3. refuse when the file on disk is no longer the bytes the fix was made from;
 4. back up the original bytes (a new file, never overwriting an older backup);
@@ -130,6 +130,9 @@ def apply_fix(
             new_sha=new_sha,
         )
     try:
+        if not os.stat(target).st_mode & 0o222:
+            # Someone made it read-only; renaming over it would ignore that.
+            return TxResult("skipped", "read-only file: not written", old_sha=old_sha)
         if target.read_bytes() != original:
             return TxResult("skipped", "changed by someone since it was read", old_sha=old_sha)
     except OSError as exc:

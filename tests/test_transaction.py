@@ -106,6 +106,15 @@ def test_permissions_are_kept(root, guard):
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o751
 
 
+def test_a_read_only_file_is_never_written(root, guard):
+    target = root / "a.py"
+    target.write_bytes(BROKEN)
+    os.chmod(target, 0o444)
+    result = apply(target, guard)
+    assert result.outcome == "skipped" and "read-only" in result.reason
+    assert target.read_bytes() == BROKEN
+
+
 def test_a_protected_file_is_never_written(root, guard):
     target = root / "core.py"
     target.write_bytes(BROKEN)
