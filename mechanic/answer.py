@@ -80,10 +80,8 @@ def _non_blank(text: str) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
 
-def review(code: str, original: str, *, done_reason: str | None) -> None:
+def review(code: str, original: str) -> None:
     """Raise Rejected when the candidate must not even be validated."""
-    if done_reason == "length":
-        raise Rejected("the answer was cut off at the token limit (done_reason 'length')")
     if not code.strip():
         raise Rejected("the answer holds no code")
     if code.strip() == original.strip():
@@ -123,8 +121,8 @@ def _check_scope(code: str, original: str) -> None:
 
 def candidate_from_answer(answer: str, original: str, *, done_reason: str | None) -> str:
     """The code to validate, or Rejected with the reason."""
-    if done_reason == "length":
-        review("", original, done_reason=done_reason)
+    if done_reason == "length":  # whatever it looks like, the end is missing
+        raise Rejected("the answer was cut off at the token limit (done_reason 'length')")
     code = extract_code(answer)
-    review(code, original, done_reason=done_reason)
+    review(code, original)
     return code

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from mechanic.config import (
-    ALWAYS_PROTECTED,
     DEFAULT_OLLAMA_HOST,
     find_config,
     load_config,
@@ -97,11 +96,6 @@ def test_ollama_host_comes_from_the_environment_when_not_configured(tmp_path, mo
     monkeypatch.setenv("OLLAMA_HOST", "http://10.0.0.5:11434")
     config = load_config(write(tmp_path, '[[watch]]\npath = "engine"\n'))
     assert config.llm.host == "http://10.0.0.5:11434"
-
-
-def test_secrets_are_always_protected_whatever_the_config_says():
-    assert ".env" in ALWAYS_PROTECTED
-    assert "*.pem" in ALWAYS_PROTECTED
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ command printed and returned, what the model was (or was never) sent.
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -286,7 +287,7 @@ def test_the_log_file_records_one_event_per_step(user):
     user.ollama.reply(FIXED_PY)
     once(user)
     events = [line for line in (user.state / "mechanic.log").read_text().splitlines()]
-    names = [__import__("json").loads(line)["event"] for line in events]
+    names = [json.loads(line)["event"] for line in events]
     for step in ("cycle.start", "finding", "repair.ask", "repair.applied", "cycle.done"):
         assert step in names
     readable = user.run("log", "-n", "50")
