@@ -189,7 +189,7 @@ class _Cycle:
             watched = report.scan.file(path)
             if watched is None:
                 continue
-            if watched.protected or self.finder.guard.is_protected(watched.path):
+            if self.finder.guard.is_protected(watched.path):
                 reason = "protected: never sent to a model, never written"
             elif dialect := self._foreign_dialect(watched, checkers):
                 reason = dialect

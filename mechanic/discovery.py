@@ -36,7 +36,6 @@ class WatchedFile:
     root: Path  # the watch root, resolved
     rel: str  # path relative to the root, with forward slashes
     language: str
-    protected: bool
     size: int
     mtime_ns: int
 
@@ -131,16 +130,12 @@ class Finder:
             return None  # vanished or unreadable between listing and stat
         if not stat.S_ISREG(info.st_mode):
             return None
-        protected = self.guard.matches(rel)
-        if real != path and not protected:  # a link: its target's name counts too
-            protected = self.guard.matches(real.relative_to(root).as_posix())
         return WatchedFile(
             path=path,
             real=real,
             root=root,
             rel=rel,
             language=language,
-            protected=protected,
             size=info.st_size,
             mtime_ns=info.st_mtime_ns,
         )

@@ -6,10 +6,18 @@ from mechanic.config import load_config
 from mechanic.discovery import Finder, Guard
 
 
-def rels(workspace, **watch):
+def finder(workspace, **watch) -> Finder:
     workspace.write_config(watch=watch or None, mechanic={"protected": ["core.js", "/top.py"]})
-    finder = Finder(load_config(workspace.config_path))
-    return {f.rel: f for f in finder.files()}
+    return Finder(load_config(workspace.config_path))
+
+
+def rels(workspace, **watch):
+    return {f.rel: f for f in finder(workspace, **watch).files()}
+
+
+def protected(workspace) -> dict[str, bool]:
+    found = finder(workspace)
+    return {f.rel: found.guard.is_protected(f.path) for f in found.files()}
 
 
 def test_include_and_exclude_globs_choose_the_files(workspace):
@@ -34,10 +42,10 @@ def test_a_bare_name_is_protected_in_any_folder_and_a_slash_anchors_it(workspace
     workspace.file("deep/er/core.js", "x;\n")
     workspace.file("top.py", "x = 1\n")
     workspace.file("sub/top.py", "x = 1\n")
-    found = rels(workspace)
-    assert found["core.js"].protected and found["deep/er/core.js"].protected
-    assert found["top.py"].protected
-    assert not found["sub/top.py"].protected
+    found = protected(workspace)
+    assert found["core.js"] and found["deep/er/core.js"]
+    assert found["top.py"]
+    assert not found["sub/top.py"]
 
 
 def test_secret_looking_files_are_protected_without_configuration(tmp_path):
@@ -59,9 +67,11 @@ def test_a_link_leading_out_of_the_watch_root_is_ignored(workspace, tmp_path):
 def test_a_link_to_a_protected_file_is_protected(workspace):
     workspace.file("core.js", "x;\n")
     (workspace.src / "alias.js").symlink_to(workspace.src / "core.js")
-    found = rels(workspace)
+    found = finder(workspace)
     # the same file is listed once, under one of its names, and protected
-    assert [f.protected for f in found.values() if f.real.name == "core.js"] == [True]
+    listed = [f for f in found.files() if f.real.name == "core.js"]
+    assert len(listed) == 1 and found.guard.is_protected(listed[0].path)
+    assert found.guard.is_protected(workspace.src / "alias.js")
 
 
 def test_a_linked_folder_is_not_followed(workspace, tmp_path):
