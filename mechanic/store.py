@@ -59,6 +59,17 @@ CREATE TABLE IF NOT EXISTS file_state (
 );
 """
 
+# Columns added after a table first shipped: {table: {column: declaration}}. Added in
+# place on open, so an existing store keeps its history without a schema version bump.
+_ADDED_COLUMNS: dict[str, dict[str, str]] = {}
+
+
+def _ensure_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    for name, declaration in columns.items():
+        if name not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+
 
 @dataclass
 class AttemptRecord:
@@ -115,6 +126,8 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
+            for table, columns in _ADDED_COLUMNS.items():
+                _ensure_columns(db, table, columns)
             found = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if found is None:
                 db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))

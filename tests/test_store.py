@@ -66,3 +66,17 @@ def test_a_state_folder_that_cannot_be_created_is_a_clear_error(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError, match="state folder"):
         Store.open(tmp_path / "file" / "state")
+
+
+def test_a_store_from_an_older_mechanic_gains_new_columns_and_keeps_its_rows(tmp_path, monkeypatch):
+    import mechanic.store as store_module
+
+    with Store.open(tmp_path) as store:
+        store.record_attempt(
+            AttemptRecord(path="/a.py", language="python", error="e", outcome="applied")
+        )
+    monkeypatch.setitem(store_module._ADDED_COLUMNS, "attempts", {"rung": "TEXT"})
+    with Store.open(tmp_path) as store:
+        assert [a.path for a in store.recent_attempts()] == ["/a.py"]
+        columns = {row[1] for row in store._db.execute("PRAGMA table_info(attempts)")}
+    assert "rung" in columns
