@@ -74,6 +74,10 @@ def _print_report(report, config: Config) -> None:
         f"mechanic: {len(scan.files)} files watched, {scan.checked} checked,"
         f" {len(scan.findings)} broken"
     )
+    for error in report.runtime:
+        where = _rel(error.path, config) + (f":{error.line}" if error.line else "")
+        seen = f"seen {error.count}x" if error.count > 1 else "seen once"
+        print(f"  {'runtime':<9} {where}: {error.message} ({seen} in {error.log_path})")
     for attempt in report.attempts:
         tokens = ""
         if attempt.prompt_tokens is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sys
 import tomllib
 from collections.abc import Callable
@@ -84,6 +85,21 @@ class WatchRoot:
     path: Path
     include: tuple[str, ...]
     exclude: tuple[str, ...]
+    # Validation by tests (mechanic/validation.py): argv lists, run in a throwaway copy.
+    test_cmd: tuple[str, ...] = ()
+    smoke_cmd: tuple[str, ...] = ()
+    test_timeout_seconds: float = 300.0
+    test_memory_mb: int = 4096
+
+
+@dataclass(frozen=True)
+class ErrorLog:
+    """An [[errorlog]] table: log files tailed for runtime errors (mechanic/errorlog.py)."""
+
+    path: str  # a glob, `~` expanded, absolute
+    language: str  # "auto" | "python" | "javascript"
+    errors: tuple[str, ...]  # exception names acted on; ("*",) = any
+    max_age_minutes: float
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,7 @@ class Config:
     llm: LLMSettings
     repair: RepairSettings
     watches: tuple[WatchRoot, ...] = field(default_factory=tuple)
+    errorlogs: tuple[ErrorLog, ...] = field(default_factory=tuple)
 
 
 # --- schema ---------------------------------------------------------------
@@ -113,6 +130,8 @@ class Key:
             return "a number"
         if self.types == (list,):
             return "a list of strings"
+        if self.types == (list, str):
+            return "a list of strings or a string"
         return " or ".join(names.get(t, t.__name__) for t in self.types)
 
 
@@ -193,10 +212,66 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "mode": Key((str,), "whole", _one_of(REPAIR_MODES)),
     },
 }
+
+
+def check_command(value: Any) -> str | None:
+    """A command is an argv list, or a string split like a shell would (no shell runs)."""
+    if isinstance(value, str):
+        try:
+            value = shlex.split(value)
+        except ValueError as exc:
+            return f"cannot be split into arguments: {exc}"
+    if not value:
+        return "must not be empty (leave the key out instead)"
+    for item in value:
+        if not isinstance(item, str) or not item:
+            return f"must be a list of non-empty strings, found {item!r}"
+    return None
+
+
+def command_args(value: list[str] | str) -> tuple[str, ...]:
+    return tuple(shlex.split(value) if isinstance(value, str) else value)
+
+
 WATCH_SCHEMA: dict[str, Key] = {
     "path": Key((str,), None, _not_empty, required=True),
     "include": Key((list,), list(DEFAULT_INCLUDE), check_globs),
     "exclude": Key((list,), list(DEFAULT_EXCLUDE), check_globs),
+    "test_cmd": Key((list, str), [], check_command),
+    "smoke_cmd": Key((list, str), [], check_command),
+    "test_timeout_seconds": Key(NUMBER, 300, _at_least(0, strict=True)),
+    "test_memory_mb": Key((int,), 4096, _at_least(64)),
+}
+
+ERRORLOG_LANGUAGES = ("auto", "python", "javascript")
+# Exceptions that point at a defect in the code itself. Others (a deliberate
+# `throw new Error(...)`, a refused connection, a missing file) are how a program
+# reports its world, and a model "fixing" them would delete the report.
+DEFAULT_RUNTIME_ERRORS = (
+    "NameError",
+    "UnboundLocalError",
+    "AttributeError",
+    "TypeError",
+    "ImportError",
+    "SyntaxError",
+    "IndentationError",
+    "TabError",
+    "ReferenceError",
+)
+
+
+def _check_errors(value: Any) -> str | None:
+    for item in value:
+        if not isinstance(item, str) or not re.fullmatch(r"\*|[A-Za-z_][\w.]*", item):
+            return f'must list exception names like "TypeError" (or "*"), found {item!r}'
+    return None
+
+
+ERRORLOG_SCHEMA: dict[str, Key] = {
+    "path": Key((str,), None, _not_empty, required=True),
+    "language": Key((str,), "auto", _one_of(ERRORLOG_LANGUAGES)),
+    "errors": Key((list,), list(DEFAULT_RUNTIME_ERRORS), _check_errors),
+    "max_age_minutes": Key(NUMBER, 60, _at_least(0, strict=True)),
 }
 
 
@@ -267,7 +342,7 @@ class _Validator:
 
     def build(self, data: dict[str, Any]) -> Config:
         for table in data:
-            if table not in SCHEMA and table != "watch":
+            if table not in SCHEMA and table not in ("watch", "errorlog"):
                 self.fail(table, "unknown table or key", None, table)
         sections = {name: self._section(data, name) for name in SCHEMA}
         mech, llm = sections["mechanic"], sections["llm"]
@@ -297,6 +372,7 @@ class _Validator:
             ),
             repair=RepairSettings(mode=sections["repair"]["mode"]),
             watches=self._watches(data.get("watch", [])),
+            errorlogs=self._errorlogs(data.get("errorlog", [])),
         )
 
     def _section(self, data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -350,10 +426,33 @@ class _Validator:
                 self.fail(f"watch[{index}].path", f"{path} {problem}", "watch", "path", index)
             roots.append(
                 WatchRoot(
-                    path=path, include=tuple(values["include"]), exclude=tuple(values["exclude"])
+                    path=path,
+                    include=tuple(values["include"]),
+                    exclude=tuple(values["exclude"]),
+                    test_cmd=command_args(values["test_cmd"]),
+                    smoke_cmd=command_args(values["smoke_cmd"]),
+                    test_timeout_seconds=float(values["test_timeout_seconds"]),
+                    test_memory_mb=values["test_memory_mb"],
                 )
             )
         return tuple(roots)
+
+    def _errorlogs(self, raw: Any) -> tuple[ErrorLog, ...]:
+        shape = "must be an array of tables written [[errorlog]]"
+        if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+            self.fail("errorlog", shape, None, "errorlog")
+        logs = []
+        for index, table in enumerate(raw):
+            values = self._keys(table, ERRORLOG_SCHEMA, f"errorlog[{index}]", "errorlog", index)
+            logs.append(
+                ErrorLog(
+                    path=str(self._path(values["path"])),
+                    language=values["language"],
+                    errors=tuple(values["errors"]),
+                    max_age_minutes=float(values["max_age_minutes"]),
+                )
+            )
+        return tuple(logs)
 
     def _path(self, value: str) -> Path:
         path = Path(value).expanduser()

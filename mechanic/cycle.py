@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from mechanic import errorlog
 from mechanic.backends import Backend, create_backend
 from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Finding
@@ -22,7 +23,7 @@ from mechanic.errors import BackendError, MechanicError
 from mechanic.prompt import error_text
 from mechanic.repair import Candidate, Repairer
 from mechanic.scan import ScanResult, scan
-from mechanic.store import AttemptRecord, Store
+from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
 
 log = structlog.get_logger("mechanic.cycle")
 
@@ -39,6 +40,7 @@ class CycleReport:
     attempts: list[AttemptRecord] = field(default_factory=list)
     held: dict[Path, str] = field(default_factory=dict)  # broken, not attempted, and why
     backend_error: str | None = None
+    runtime: list[RuntimeErrorRecord] = field(default_factory=list)  # active, from logs
 
     @property
     def remaining(self) -> list[Finding]:
@@ -58,6 +60,7 @@ class CycleReport:
             "skipped_files": [{"file": str(p), "reason": r} for p, r in self.scan.skipped.items()],
             "unchecked_languages": dict(self.scan.unavailable),
             "backend_error": self.backend_error,
+            "runtime_errors": [_runtime_json(e) for e in self.runtime],
         }
 
 
@@ -68,6 +71,22 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "line": finding.line,
         "column": finding.column,
         "message": finding.message,
+        "kind": finding.kind,
+    }
+
+
+def _runtime_json(error: RuntimeErrorRecord) -> dict[str, Any]:
+    return {
+        "file": error.path,
+        "line": error.line,
+        "column": error.col,
+        "error": error.message,
+        "function": error.function or None,
+        "log": error.log_path,
+        "count": error.count,
+        "first_seen": error.first_seen,
+        "last_seen": error.last_seen,
+        "signature": error.signature,
     }
 
 
@@ -129,6 +148,7 @@ class _Cycle:
                 max_file_bytes=self.config.mechanic.max_file_kb * 1024,
             )
             report = CycleReport(cycle_id, self.dry_run, result)
+            self._runtime(report)
             self._log_scan(result)
             self.store.add_findings(cycle_id, result.findings.values())
             candidates = self._choose(report, checkers)
@@ -157,6 +177,18 @@ class _Cycle:
         )
         return report
 
+    def _runtime(self, report: CycleReport) -> None:
+        """Runtime errors from [[errorlog]] files join the findings, so a file that
+        parses but crashed is a repair candidate too (a parse error comes first)."""
+        try:
+            step = errorlog.collect(self.config, self.store, report.scan.files, self.finder.guard)
+        except Exception:  # a bad log must never end the cycle
+            log.exception("errorlog.crashed")
+            return
+        report.runtime = step.errors
+        for path, finding in step.findings.items():
+            report.scan.findings.setdefault(path, finding)
+
     def _log_scan(self, result: ScanResult) -> None:
         for language, reason in result.unavailable.items():
             log.warning("check.unavailable", language=language, reason=reason)
@@ -170,6 +202,7 @@ class _Cycle:
                 line=finding.line,
                 column=finding.column,
                 error=finding.message,
+                kind=finding.kind,
             )
 
     @staticmethod

@@ -30,6 +30,18 @@ SYSTEM = (
     " your answer."
 )
 
+# A file that parses but crashed: the error comes from its log, not a checker.
+RUNTIME_SYSTEM = (
+    "You repair source files. You receive one {language} file that parses but crashed at"
+    " run time, and the error from its log with the line it points at. Fix the cause of"
+    " that error with the smallest change and keep every other line exactly as it is:"
+    " same names, same comments, same formatting. Do not add dependencies. Do not change"
+    " exports. Do not delete the failing code or silence the error.\n"
+    "Return ONLY the complete fixed file content. No explanation. No markdown."
+    " No placeholders such as '... rest of code ...': every line of the file must be in"
+    " your answer."
+)
+
 USER = "FILE: {name}\nERROR: {error}\nCODE:\n{code}"
 
 # Room the answer needs beyond the file itself: a fix may add a few tokens.
@@ -68,7 +80,8 @@ def build_whole_file_prompt(
     count_tokens: Callable[[str], int],
 ) -> Prompt:
     """The prompt for a full-file repair, or DoesNotFit when it cannot be sent whole."""
-    system = SYSTEM.format(language=LANGUAGE_NAMES.get(finding.language, finding.language))
+    template = RUNTIME_SYSTEM if finding.kind == "runtime" else SYSTEM
+    system = template.format(language=LANGUAGE_NAMES.get(finding.language, finding.language))
     user = USER.format(name=name, error=error_text(finding), code=code)
     prompt_tokens = count_tokens(system) + count_tokens(user) + 16  # chat template overhead
     needed = int(count_tokens(code) * ANSWER_SLACK) + ANSWER_MARGIN_TOKENS

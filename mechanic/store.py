@@ -59,6 +59,24 @@ CREATE TABLE IF NOT EXISTS file_state (
 );
 """
 
+# Runtime errors from logs (mechanic/errorlog.py): how far each log file has been
+# read, by device and inode so a rotated (renamed) file keeps its place; and each
+# distinct error by signature, active until the file it points at changes.
+_SIGNALS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS log_offsets (
+    dev INTEGER NOT NULL, ino INTEGER NOT NULL, path TEXT NOT NULL,
+    offset INTEGER NOT NULL, head TEXT NOT NULL, seen_at REAL NOT NULL,
+    PRIMARY KEY (dev, ino)
+);
+CREATE TABLE IF NOT EXISTS runtime_errors (
+    signature TEXT PRIMARY KEY,
+    path TEXT NOT NULL, language TEXT NOT NULL, line INTEGER, col INTEGER,
+    error_type TEXT NOT NULL, message TEXT NOT NULL, function TEXT NOT NULL,
+    log_path TEXT NOT NULL, first_seen REAL NOT NULL, last_seen REAL NOT NULL,
+    count INTEGER NOT NULL, file_sha TEXT, addressed_at REAL
+);
+"""
+
 # Columns added after a table first shipped: {table: {column: declaration}}. Added in
 # place on open, so an existing store keeps its history without a schema version bump.
 _ADDED_COLUMNS: dict[str, dict[str, str]] = {}
@@ -111,6 +129,40 @@ class FileState:
     checked_at: float
 
 
+@dataclass(frozen=True)
+class LogOffset:
+    """How far one log file (by device and inode) has been read. `head` is a
+    hash of its first bytes, so a recycled inode or a truncated-and-refilled file
+    is not mistaken for the one read before."""
+
+    dev: int
+    ino: int
+    path: str
+    offset: int
+    head: str
+    seen_at: float
+
+
+@dataclass
+class RuntimeErrorRecord:
+    """One distinct runtime error seen in a log, by signature."""
+
+    signature: str
+    path: str
+    language: str
+    line: int | None
+    col: int | None
+    error_type: str
+    message: str
+    function: str
+    log_path: str
+    first_seen: float
+    last_seen: float
+    count: int = 1
+    file_sha: str | None = None  # the file's content when the error was last active
+    addressed_at: float | None = None  # set when the file changed after the error
+
+
 class Store:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
@@ -126,6 +178,7 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
+            db.executescript(_SIGNALS_SCHEMA)
             for table, columns in _ADDED_COLUMNS.items():
                 _ensure_columns(db, table, columns)
             found = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
@@ -285,6 +338,71 @@ class Store:
                 " sha256 = excluded.sha256, signature = excluded.signature,"
                 " clean = excluded.clean, checked_at = excluded.checked_at",
                 rows,
+            )
+
+    # --- runtime errors from logs ------------------------------------------
+
+    def log_offsets(self) -> dict[tuple[int, int], LogOffset]:
+        rows = self._db.execute("SELECT * FROM log_offsets")
+        return {(row["dev"], row["ino"]): LogOffset(**dict(row)) for row in rows}
+
+    def save_log_offsets(self, offsets: Iterable[LogOffset]) -> None:
+        rows = [(o.dev, o.ino, o.path, o.offset, o.head, o.seen_at) for o in offsets]
+        if not rows:
+            return
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO log_offsets VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dev, ino)"
+                " DO UPDATE SET path = excluded.path, offset = excluded.offset,"
+                " head = excluded.head, seen_at = excluded.seen_at",
+                rows,
+            )
+
+    def drop_log_offsets(self, keys: Iterable[tuple[int, int]]) -> None:
+        with self._tx() as db:
+            db.executemany("DELETE FROM log_offsets WHERE dev = ? AND ino = ?", list(keys))
+
+    def note_runtime_error(self, error: RuntimeErrorRecord) -> RuntimeErrorRecord:
+        """Count one more sighting of an error. A sighting that is still active
+        (addressed_at None) makes the error active again with the new location;
+        a stale one (older than the file's last change) only adds to the count."""
+        values = asdict(error)
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self._tx() as db:
+            db.execute(
+                f"INSERT INTO runtime_errors ({names}) VALUES ({marks})"
+                " ON CONFLICT(signature) DO UPDATE SET"
+                " count = count + excluded.count,"
+                " last_seen = MAX(last_seen, excluded.last_seen),"
+                " first_seen = MIN(first_seen, excluded.first_seen),"
+                " path = CASE WHEN excluded.addressed_at IS NULL THEN excluded.path ELSE path END,"
+                " line = CASE WHEN excluded.addressed_at IS NULL THEN excluded.line ELSE line END,"
+                " col = CASE WHEN excluded.addressed_at IS NULL THEN excluded.col ELSE col END,"
+                " message = CASE WHEN excluded.addressed_at IS NULL"
+                " THEN excluded.message ELSE message END,"
+                " log_path = excluded.log_path,"
+                " file_sha = CASE WHEN excluded.addressed_at IS NULL"
+                " THEN excluded.file_sha ELSE file_sha END,"
+                " addressed_at = CASE WHEN excluded.addressed_at IS NULL THEN NULL"
+                " ELSE addressed_at END",
+                tuple(values.values()),
+            )
+            row = db.execute(
+                "SELECT * FROM runtime_errors WHERE signature = ?", (error.signature,)
+            ).fetchone()
+        return RuntimeErrorRecord(**dict(row))
+
+    def runtime_errors(self, *, active_only: bool = True) -> list[RuntimeErrorRecord]:
+        where = " WHERE addressed_at IS NULL" if active_only else ""
+        rows = self._db.execute(f"SELECT * FROM runtime_errors{where} ORDER BY last_seen DESC")
+        return [RuntimeErrorRecord(**dict(row)) for row in rows]
+
+    def mark_runtime_addressed(self, signatures: Iterable[str], when: float) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE runtime_errors SET addressed_at = ? WHERE signature = ?",
+                [(when, signature) for signature in signatures],
             )
 
 

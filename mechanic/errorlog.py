@@ -1,0 +1,364 @@
+"""Runtime errors from logs: [[errorlog]] files tailed into findings.
+
+Each cycle reads what was appended to the configured logs since the last one
+(offsets live in the store, keyed by device and inode, so every line is read
+once: a log renamed by rotation keeps its place, its unread tail is finished,
+and a truncated or replaced one is read again from its start). Tracebacks and
+stack traces (mechanic/tracebacks.py) that point at a watched, unprotected
+file become `Finding(kind="runtime")` at the innermost frame in that file,
+deduplicated by signature: error type, message with numbers and addresses
+blanked, file and function.
+
+A runtime error stays a finding until the file it points at changes: then it
+counts as addressed, unless it shows up in the log again.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from mechanic.checkers.base import Finding
+from mechanic.config import Config, ErrorLog
+from mechanic.discovery import Guard, WatchedFile
+from mechanic.store import LogOffset, RuntimeErrorRecord, Store
+from mechanic.tracebacks import Frame, Trace, clean_lines, normalise_message, parse
+
+log = structlog.get_logger("mechanic.errorlog")
+
+HEAD_BYTES = 4096  # how much of a log's start identifies it across rotations
+FIRST_READ_BYTES = 1 << 20  # a log seen for the first time: only its last MiB
+MAX_READ_BYTES = 8 << 20  # per file per cycle; a flood beyond this is skipped
+SETTLE_SECONDS = 2.0  # a trace at the end of a log written this recently may grow
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One trace read from one log."""
+
+    log_path: str
+    trace: Trace
+    log_mtime: float  # the trace was written no later than this
+
+
+@dataclass
+class RuntimeStep:
+    """What the runtime-error step of a cycle saw."""
+
+    findings: dict[Path, Finding] = field(default_factory=dict)  # active, by resolved path
+    errors: list[RuntimeErrorRecord] = field(default_factory=list)  # active, one per finding
+    read_logs: int = 0
+    new_traces: int = 0
+    ignored: int = 0  # traces pointing at no watched file, protected ones, other types
+
+
+# --- tailing ---------------------------------------------------------------
+
+
+def _head(handle, length: int) -> str:
+    handle.seek(0)
+    return hashlib.sha256(handle.read(min(length, HEAD_BYTES))).hexdigest()
+
+
+class Tail:
+    """Reads what each log gained since the last cycle; offsets go to the store."""
+
+    def __init__(self, store: Store, now: float | None = None) -> None:
+        self.store = store
+        self.now = time.time() if now is None else now
+        self.known = store.log_offsets()
+        self.saved: dict[tuple[int, int], LogOffset] = {}
+        self.read_logs = 0
+
+    def read(self, logs: Iterable[ErrorLog]) -> list[Occurrence]:
+        found: list[Occurrence] = []
+        seen: set[tuple[int, int]] = set()
+        for errorlog in logs:
+            for name in sorted(glob.glob(errorlog.path, recursive=True)):
+                if os.path.isfile(name):
+                    found += self._read_file(Path(name), errorlog, seen)
+        found += self._finish_rotated(seen)
+        self.store.save_log_offsets(self.saved.values())
+        gone = [key for key in self.known if key not in seen]
+        if gone:
+            self.store.drop_log_offsets(gone)
+        return found
+
+    def _read_file(
+        self, path: Path, errorlog: ErrorLog | None, seen: set[tuple[int, int]]
+    ) -> list[Occurrence]:
+        try:
+            with open(path, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                key = (info.st_dev, info.st_ino)
+                if key in seen:
+                    return []
+                seen.add(key)
+                start = self._start(handle, key, info, errorlog)
+                return self._consume(handle, path, key, info, start)
+        except OSError as exc:
+            log.warning("errorlog.unreadable", log=str(path), error=str(exc))
+            return []
+
+    def _start(self, handle, key, info: os.stat_result, errorlog: ErrorLog | None) -> int:
+        known = self.known.get(key)
+        if (
+            known is not None
+            and known.offset <= info.st_size
+            and _head(handle, known.offset) == known.head
+        ):
+            return known.offset
+        if known is not None:
+            log.info("errorlog.restarted", log=known.path, reason="truncated or replaced")
+            return 0
+        # A file never seen: a copy of one we read (copy-and-truncate rotation)
+        # carries on where that one stopped; otherwise read it only if it is fresh.
+        for other in self.known.values():
+            if 0 < other.offset <= info.st_size and _head(handle, other.offset) == other.head:
+                return other.offset
+        max_age = errorlog.max_age_minutes * 60 if errorlog else 0
+        if errorlog is None or info.st_mtime < self.now - max_age:
+            return info.st_size
+        return self._line_start(handle, max(0, info.st_size - FIRST_READ_BYTES))
+
+    @staticmethod
+    def _line_start(handle, offset: int) -> int:
+        if offset == 0:
+            return 0
+        handle.seek(offset - 1)
+        rest = handle.read(1 << 16)
+        newline = rest.find(b"\n")
+        return offset + newline if newline >= 0 else offset
+
+    def _consume(self, handle, path: Path, key, info: os.stat_result, start: int) -> list:
+        end = info.st_size
+        if end - start > MAX_READ_BYTES:
+            log.warning("errorlog.flood", log=str(path), skipped_bytes=end - MAX_READ_BYTES - start)
+            start = self._line_start(handle, end - MAX_READ_BYTES)
+        handle.seek(start)
+        data = handle.read(end - start)
+        data = data[: data.rfind(b"\n") + 1]  # a line still being written waits
+        offset = start + len(data)
+        occurrences: list[Occurrence] = []
+        if data:
+            self.read_logs += 1
+            settled = info.st_mtime < self.now - SETTLE_SECONDS
+            chunks = [line + b"\n" for line in data.split(b"\n")[:-1]]
+            raw_lines = [chunk.decode("utf-8", "replace") for chunk in chunks]
+            traces, pending = parse(clean_lines(raw_lines), final=settled)
+            if pending is not None:
+                index = _raw_index(raw_lines, pending)
+                offset = start + sum(len(chunk) for chunk in chunks[:index])
+            occurrences = [Occurrence(str(path), t, info.st_mtime) for t in traces]
+        head_length = offset
+        self.saved[key] = LogOffset(
+            key[0], key[1], str(path), offset, _head(handle, head_length), self.now
+        )
+        return occurrences
+
+    def _finish_rotated(self, seen: set[tuple[int, int]]) -> list[Occurrence]:
+        """A log renamed away by rotation (app-error.log -> app-error.log.1): read
+        what was appended to it before the rename, then let it go."""
+        found: list[Occurrence] = []
+        for key, known in self.known.items():
+            if key in seen:
+                continue
+            folder = Path(known.path).parent
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.inode() != key[1] or not entry.is_file(follow_symlinks=False):
+                        continue
+                except OSError:
+                    continue
+                # Its offset stays saved (at its end) until the file is deleted.
+                found += self._read_file(Path(entry.path), None, seen)
+                break
+        return found
+
+
+def _raw_index(raw_lines: list[str], clean_index: int) -> int:
+    """Raw line index for a cleaned line index; JSON records may expand to
+    several cleaned lines, so walk both."""
+    count = 0
+    for index, raw in enumerate(raw_lines):
+        parts = max(1, len(clean_lines([raw])))
+        if count + parts > clean_index:
+            return index
+        count += parts
+    return len(raw_lines) - 1
+
+
+# --- traces -> findings ----------------------------------------------------
+
+
+class _Files:
+    """Watched files by resolved path, and relative trace paths resolved."""
+
+    def __init__(self, files: Iterable[WatchedFile], guard: Guard) -> None:
+        self.by_real = {f.real: f for f in files}
+        self.guard = guard
+
+    def lookup(self, printed: str) -> WatchedFile | None:
+        candidates = [Path(printed)]
+        if not os.path.isabs(printed):
+            candidates = [root / printed for root in self.guard.roots]
+        for candidate in candidates:
+            found = self.by_real.get(Path(os.path.realpath(candidate)))
+            if found is not None:
+                return found
+        return None
+
+
+def _locate(trace: Trace, files: _Files) -> tuple[WatchedFile, Frame] | None:
+    """The innermost frame that lies in a watched file; node's SyntaxError header
+    (its frames are node's own) when no frame does."""
+    for frame in trace.frames:
+        watched = files.lookup(frame.path)
+        if watched is not None:
+            return watched, frame
+    if trace.header is not None:
+        watched = files.lookup(trace.header.path)
+        if watched is not None:
+            return watched, trace.header
+    return None
+
+
+def _acts_on(errorlog_types: tuple[str, ...], error_type: str) -> bool:
+    return "*" in errorlog_types or error_type.rsplit(".", 1)[-1] in errorlog_types
+
+
+def signature(error_type: str, message: str, path: Path, function: str) -> str:
+    key = "\0".join((error_type, normalise_message(message), str(path), function))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def _sha_of(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def collect(
+    config: Config,
+    store: Store,
+    files: Iterable[WatchedFile],
+    guard: Guard,
+    *,
+    now: float | None = None,
+) -> RuntimeStep:
+    """Tail the [[errorlog]] files, record what they show, and return the active
+    runtime errors as findings (one per file: the most recent)."""
+    now = time.time() if now is None else now
+    step = RuntimeStep()
+    watched = _Files(files, guard)
+    tail = Tail(store, now)
+    occurrences = tail.read(config.errorlogs)
+    step.read_logs = tail.read_logs
+    settings = {e.path: e for e in config.errorlogs}
+    for occurrence in occurrences:
+        errorlog = _settings_for(occurrence.log_path, settings)
+        if not _note(occurrence, errorlog, watched, store, now):
+            step.ignored += 1
+        else:
+            step.new_traces += 1
+    addressed = []
+    for error in store.runtime_errors():
+        path = Path(error.path)
+        current = watched.by_real.get(path)
+        if current is None or guard.is_protected(current.path) or _sha_of(path) != error.file_sha:
+            addressed.append(error.signature)
+            log.info("runtime.addressed", file=error.path, error=error.message, why="file changed")
+            continue
+        if path in step.findings:
+            continue  # one finding per file: the most recent error
+        step.errors.append(error)
+        step.findings[path] = Finding(
+            path, error.language, error.line, error.col, error.message, kind="runtime"
+        )
+    if addressed:
+        store.mark_runtime_addressed(addressed, now)
+    return step
+
+
+def _settings_for(log_path: str, settings: dict[str, ErrorLog]) -> ErrorLog | None:
+    from fnmatch import fnmatch
+
+    for pattern, errorlog in settings.items():
+        if fnmatch(log_path, pattern):
+            return errorlog
+    return None  # a rotated file finished under another name: defaults apply
+
+
+def _note(
+    occurrence: Occurrence,
+    errorlog: ErrorLog | None,
+    files: _Files,
+    store: Store,
+    now: float,
+) -> bool:
+    trace = occurrence.trace
+    if errorlog is not None:
+        if errorlog.language not in ("auto", trace.language):
+            return False
+        if not _acts_on(errorlog.errors, trace.error_type):
+            return False
+        if trace.when is not None and trace.when < now - errorlog.max_age_minutes * 60:
+            return False
+    else:
+        from mechanic.config import DEFAULT_RUNTIME_ERRORS
+
+        if not _acts_on(DEFAULT_RUNTIME_ERRORS, trace.error_type):
+            return False
+    located = _locate(trace, files)
+    if located is None:
+        return False
+    watched, frame = located
+    if files.guard.is_protected(watched.path):
+        log.info("runtime.protected", file=str(watched.real), error=trace.error_type)
+        return False
+    # When did it happen? The log's timestamp, else no later than the log's mtime.
+    # A file changed after that was edited since: the error is already addressed.
+    happened = trace.when if trace.when is not None else occurrence.log_mtime
+    slack = 1.0 if trace.when is not None else 0.0  # log timestamps have whole seconds
+    stale = watched.mtime_ns / 1e9 > happened + slack
+    message = f"{trace.error_type}: {trace.message}" if trace.message else trace.error_type
+    record = store.note_runtime_error(
+        RuntimeErrorRecord(
+            signature=signature(trace.error_type, trace.message, watched.real, frame.function),
+            path=str(watched.real),
+            language=watched.language,
+            line=frame.line,
+            col=frame.column,
+            error_type=trace.error_type,
+            message=message,
+            function=frame.function,
+            log_path=occurrence.log_path,
+            first_seen=happened,
+            last_seen=happened,
+            file_sha=None if stale else _sha_of(watched.real),
+            addressed_at=now if stale else None,
+        )
+    )
+    log.info(
+        "runtime.error",
+        file=str(watched.real),
+        line=frame.line,
+        error=message,
+        function=frame.function or None,
+        log=occurrence.log_path,
+        seen=record.count,
+        stale=stale or None,
+    )
+    return True

@@ -1,0 +1,323 @@
+"""Runtime errors from logs: real python and node processes crash, their stderr
+goes to a log the way PM2 writes it, and mechanic turns that into findings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mechanic.config import load_config
+from mechanic.discovery import Finder
+from mechanic.errorlog import collect
+from mechanic.store import Store
+from mechanic.tracebacks import clean_lines, parse
+
+WORKER_JS = """\
+const fs = require('fs');
+
+function processData(input) {
+  return readCorrectionFile(input);
+}
+
+processData('x');
+"""
+
+CALC_PY = """\
+def total(items):
+    return sum(items) + bonus
+
+
+def main():
+    print(total([1, 2]))
+
+
+main()
+"""
+
+
+@pytest.fixture
+def space(workspace):
+    """A workspace whose config tails logs/*-error.log."""
+    workspace.logs = workspace.root / "logs"
+    workspace.logs.mkdir()
+    workspace.write_config(raw='\n[[errorlog]]\npath = "logs/*-error.log"\n')
+    return workspace
+
+
+def crash(command: list[str], log: Path, *, prefix: str = "") -> str:
+    """Run a real process that crashes; append its stderr to `log` as PM2 would
+    (an optional timestamp prefix only on the first line of the chunk)."""
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0, done.stdout
+    with open(log, "a") as handle:
+        handle.write(prefix + done.stderr)
+    return done.stderr
+
+
+def step(space, now: float | None = None):
+    config = load_config(space.config_path)
+    finder = Finder(config)
+    with Store.open(config.mechanic.state_dir) as store:
+        return collect(config, store, list(finder.files()), finder.guard, now=now)
+
+
+def runtime_rows(space):
+    with Store.open(space.state) as store:
+        return store.runtime_errors(active_only=False)
+
+
+def test_a_node_reference_error_becomes_a_finding_at_its_line(space):
+    worker = space.file("worker.js", WORKER_JS)
+    stderr = crash(["node", str(worker)], space.logs / "worker-error.log")
+    assert "ReferenceError" in stderr
+    result = step(space)
+    finding = result.findings[worker.resolve()]
+    assert finding.kind == "runtime"
+    assert finding.language == "javascript"
+    assert (finding.line, finding.column) == (4, 3)
+    assert finding.message == "ReferenceError: readCorrectionFile is not defined"
+    [error] = result.errors
+    assert error.function == "processData"
+    assert error.log_path == str(space.logs / "worker-error.log")
+
+
+def test_a_python_traceback_points_at_the_innermost_watched_frame(space):
+    calc = space.file("calc.py", CALC_PY)
+    crash([sys.executable, str(calc)], space.logs / "calc-error.log")
+    finding = step(space).findings[calc.resolve()]
+    assert (finding.line, finding.kind, finding.language) == (2, "runtime", "python")
+    assert finding.message == "NameError: name 'bonus' is not defined"
+
+
+def test_a_crash_inside_a_library_points_at_the_callers_line(space, tmp_path):
+    library = tmp_path / "site" / "lib.py"
+    library.parent.mkdir()
+    library.write_text("def double(x):\n    return x.upper() * 2\n")
+    app = space.file("app.py", "import lib\n\n\nlib.double(3)\n")
+    env = {**os.environ, "PYTHONPATH": str(library.parent)}
+    done = subprocess.run(
+        [sys.executable, str(app)], capture_output=True, text=True, env=env, check=False
+    )
+    (space.logs / "app-error.log").write_text(done.stderr)
+    finding = step(space).findings[app.resolve()]
+    assert finding.line == 4
+    assert finding.message.startswith("AttributeError: 'int' object has no attribute 'upper'")
+
+
+def test_a_traceback_only_through_unwatched_files_is_ignored(space, tmp_path):
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text("def f():\n    return missing\n\nf()\n")
+    space.file("calc.py", "print('fine')\n")
+    crash([sys.executable, str(outside)], space.logs / "other-error.log")
+    result = step(space)
+    assert result.findings == {}
+    assert result.ignored == 1
+    assert runtime_rows(space) == []
+
+
+def test_a_protected_file_never_becomes_a_finding(space):
+    space.write_config(
+        mechanic={"protected": ["core.js"]}, raw='\n[[errorlog]]\npath = "logs/*-error.log"\n'
+    )
+    core = space.file("core.js", WORKER_JS)
+    crash(["node", str(core)], space.logs / "core-error.log")
+    assert step(space).findings == {}
+
+
+def test_node_syntax_errors_take_their_place_from_the_caret_block(space):
+    broken = space.file("bad.js", "const a = [1, 2].map(x => x));\n")
+    crash(["node", str(broken)], space.logs / "bad-error.log")
+    finding = step(space).findings[broken.resolve()]
+    assert finding.message == "SyntaxError: Unexpected token ')'"
+    assert (finding.line, finding.column) == (1, 29)
+
+
+def test_es_module_traces_with_file_urls(space):
+    source = "export function run() {\n  return g();\n}\nrun();\n"
+    module = space.file("dir with space/job.mjs", source)
+    crash(["node", str(module)], space.logs / "job-error.log")
+    finding = step(space).findings[module.resolve()]
+    assert (finding.line, finding.column) == (2, 3)  # where node says it threw
+    assert finding.message == "ReferenceError: g is not defined"
+
+
+def test_pm2_prefixes_and_json_records_are_tolerated(space):
+    worker = space.file("worker.js", WORKER_JS)
+    done = subprocess.run(["node", str(worker)], capture_output=True, text=True, check=False)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() + 5))
+    # --time: one prefix per chunk written, so only on the first line.
+    (space.logs / "a-error.log").write_text(f"{stamp}: {done.stderr}")
+    # --log-type json: one record per chunk.
+    import json
+
+    record = {"message": done.stderr, "timestamp": stamp, "type": "err", "app_name": "b"}
+    (space.logs / "b-error.log").write_text(json.dumps(record) + "\n")
+    # `pm2 logs` output saved to a file.
+    lines = "".join(f"0|worker  | {line}\n" for line in done.stderr.splitlines())
+    (space.logs / "c-error.log").write_text(lines)
+    result = step(space)
+    assert result.findings[worker.resolve()].line == 4
+    [error] = result.errors
+    assert error.count == 3  # one error, one signature, three sightings
+
+
+def test_one_error_repeated_is_one_finding(space):
+    server = space.file(
+        "server.py",
+        "import sys\nport = int(sys.argv[1])\n"
+        "raise TypeError(f'bad port {port} at {hex(id(port))}')\n",
+    )
+    log = space.logs / "server-error.log"
+    for port in ("8080", "8081", "9000"):
+        crash([sys.executable, str(server), port], log)
+    result = step(space)
+    [error] = result.errors
+    assert error.count == 3
+    assert len(result.findings) == 1
+    assert result.findings[server.resolve()].line == 3
+
+
+def test_each_line_is_read_once(space):
+    worker = space.file("worker.js", WORKER_JS)
+    crash(["node", str(worker)], space.logs / "worker-error.log")
+    step(space)
+    step(space)
+    [row] = runtime_rows(space)
+    assert row.count == 1
+    crash(["node", str(worker)], space.logs / "worker-error.log")
+    step(space)
+    [row] = runtime_rows(space)
+    assert row.count == 2
+
+
+def test_a_rotated_log_is_finished_and_the_new_one_read_from_its_start(space):
+    one = space.file("one.js", "function a() { return undefinedOne(); }\na();\n")
+    two = space.file("two.js", "function b() { return undefinedTwo(); }\nb();\n")
+    three = space.file("three.js", "function c() { return undefinedThree(); }\nc();\n")
+    log = space.logs / "app-error.log"
+    crash(["node", str(one)], log)
+    step(space)
+    crash(["node", str(two)], log)  # written after the last read...
+    log.rename(space.logs / "app-error.log.1")  # ...then rotated away by rename
+    crash(["node", str(three)], log)  # the new log
+    result = step(space)
+    assert set(result.findings) == {one.resolve(), two.resolve(), three.resolve()}
+    assert {row.count for row in runtime_rows(space)} == {1}  # nothing read twice
+    step(space)
+    assert {row.count for row in runtime_rows(space)} == {1}
+
+
+def test_copy_and_truncate_rotation_reads_nothing_twice(space):
+    space.write_config(raw='\n[[errorlog]]\npath = "logs/*-error.log*"\n')
+    one = space.file("one.js", "function a() { return undefinedOne(); }\na();\n")
+    two = space.file("two.js", "function b() { return undefinedTwo(); }\nb();\n")
+    log = space.logs / "app-error.log"
+    crash(["node", str(one)], log)
+    step(space)
+    copy = space.logs / "app-error.log.1"
+    copy.write_bytes(log.read_bytes())  # pm2-logrotate: copy, then truncate
+    with open(log, "r+b") as handle:
+        handle.truncate(0)
+    crash(["node", str(two)], log)
+    result = step(space)
+    assert set(result.findings) == {one.resolve(), two.resolve()}
+    assert {row.count for row in runtime_rows(space)} == {1}
+
+
+def test_a_finding_stays_until_the_file_changes_unless_it_recurs(space):
+    worker = space.file("worker.js", WORKER_JS)
+    log = space.logs / "worker-error.log"
+    crash(["node", str(worker)], log)
+    assert worker.resolve() in step(space).findings
+    assert worker.resolve() in step(space).findings  # still there: nothing changed
+    worker.write_text(WORKER_JS.replace("readCorrectionFile(input)", "readCorrectionFil(input)"))
+    assert step(space).findings == {}  # changed: considered addressed
+    crash(["node", str(worker)], log)  # ...but it crashes again
+    result = step(space)
+    assert result.findings[worker.resolve()].message.endswith("readCorrectionFil is not defined")
+
+
+def test_an_error_logged_before_the_file_last_changed_is_already_addressed(space):
+    worker = space.file("worker.js", WORKER_JS)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - 600))
+    done = subprocess.run(["node", str(worker)], capture_output=True, text=True, check=False)
+    (space.logs / "worker-error.log").write_text(f"{stamp}: {done.stderr}")
+    assert step(space).findings == {}
+    [row] = runtime_rows(space)
+    assert row.addressed_at is not None
+
+
+def test_errors_older_than_max_age_are_ignored(space):
+    space.write_config(raw='\n[[errorlog]]\npath = "logs/*-error.log"\nmax_age_minutes = 5\n')
+    worker = space.file("worker.js", WORKER_JS)
+    done = subprocess.run(["node", str(worker)], capture_output=True, text=True, check=False)
+    old = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - 3600))
+    (space.logs / "worker-error.log").write_text(f"{old}: {done.stderr}")
+    os.utime(worker, (time.time() - 7200, time.time() - 7200))
+    assert step(space).findings == {}
+    assert runtime_rows(space) == []
+
+
+def test_an_old_log_seen_for_the_first_time_is_read_from_its_end(space):
+    worker = space.file("worker.js", WORKER_JS)
+    log = space.logs / "worker-error.log"
+    crash(["node", str(worker)], log)
+    os.utime(log, (time.time() - 7200, time.time() - 7200))  # older than max_age (60)
+    assert step(space).findings == {}
+    crash(["node", str(worker)], log)  # new lines after that are read
+    assert worker.resolve() in step(space).findings
+
+
+def test_a_trace_still_being_written_waits_for_its_end(space):
+    calc = space.file("calc.py", CALC_PY)
+    stderr = subprocess.run(
+        [sys.executable, str(calc)], capture_output=True, text=True, check=False
+    ).stderr
+    log = space.logs / "calc-error.log"
+    head, tail = stderr.rsplit("NameError", 1)
+    log.write_text(head)  # the frames so far, not yet the exception line
+    assert step(space).findings == {}
+    with open(log, "a") as handle:
+        handle.write("NameError" + tail)
+    assert step(space).findings[calc.resolve()].line == 2
+    [row] = runtime_rows(space)
+    assert row.count == 1
+
+
+def test_other_exception_types_are_left_alone_unless_listed(space):
+    app = space.file("app.py", "raise RuntimeError('database is down')\n")
+    crash([sys.executable, str(app)], space.logs / "app-error.log")
+    assert step(space).findings == {}
+    space.write_config(raw='\n[[errorlog]]\npath = "logs/*-error.log"\nerrors = ["*"]\n')
+    crash([sys.executable, str(app)], space.logs / "app-error.log")
+    assert step(space).findings[app.resolve()].message == "RuntimeError: database is down"
+
+
+def test_a_chained_traceback_counts_its_last_exception():
+    text = """\
+Traceback (most recent call last):
+  File "/w/a.py", line 5, in g
+    {}["k"]
+KeyError: 'k'
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "/w/a.py", line 8, in <module>
+    g()
+  File "/w/a.py", line 7, in g
+    f(1)
+NameError: name 'f' is not defined
+"""
+    [trace], pending = parse(clean_lines(text.splitlines()))
+    assert pending is None
+    assert (trace.error_type, trace.frames[0].line, trace.frames[0].function) == (
+        "NameError",
+        7,
+        "g",
+    )
