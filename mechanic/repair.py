@@ -22,6 +22,7 @@ from mechanic.prompt import DoesNotFit, build_whole_file_prompt, error_text
 from mechanic.store import AttemptRecord
 from mechanic.textfile import NotText, decode, encode
 from mechanic.transaction import apply_fix, sha256
+from mechanic.validation import validator_for
 
 log = structlog.get_logger("mechanic.repair")
 
@@ -62,6 +63,16 @@ class Repairer:
         finally:
             record.duration_s = round(time.monotonic() - started, 3)
         return record
+
+    def _validator(self, candidate: Candidate):
+        """Tests in a throwaway copy, when the file's watch root sets test_cmd/smoke_cmd."""
+        settings = self.config.mechanic
+        return validator_for(
+            self.config.watches,
+            candidate.file.root,
+            candidate.file.real,
+            skip=(settings.state_dir, settings.backup_dir),
+        )
 
     def _attempt(self, candidate: Candidate, record: AttemptRecord) -> None:
         target, finding = candidate.file.real, candidate.finding
@@ -122,6 +133,7 @@ class Repairer:
             record.outcome = "rejected"
             record.reason = f"the answer has characters {fmt.encoding} cannot hold: {exc.reason}"
             return
+        validate = self._validator(candidate)
         result = apply_fix(
             target,
             original=original,
@@ -129,8 +141,11 @@ class Repairer:
             checker=self.checkers.get(finding.language),
             backup_dir=self.config.mechanic.backup_dir,
             guard=self.guard,
+            validate=validate,
         )
         record.outcome, record.reason = result.outcome, result.reason
+        if result.outcome == "applied" and validate is not None and validate.summary:
+            record.reason += f"; {validate.summary}"
         record.backup_path = str(result.backup_path) if result.backup_path else None
         record.diff = result.diff
         record.new_sha = result.new_sha

@@ -5,6 +5,8 @@ as its original bytes or as a fix that passed the checker:
 
 1. refuse protected files, read-only files and anything outside the watch roots;
 2. validate the new bytes in memory: a fix that does not parse is never written;
+   an optional extra validator (tests run in a throwaway copy, mechanic/validation.py)
+   may refuse it too, and then nothing is written and the attempt is "rejected";
 3. refuse when the file on disk is no longer the bytes the fix was made from;
 4. back up the original bytes (a new file, never overwriting an older backup);
 5. write a temp file in the same folder, fsync, give it the original's
@@ -21,6 +23,7 @@ import hashlib
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +37,7 @@ def sha256(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class TxResult:
-    outcome: str  # applied | reverted | skipped
+    outcome: str  # applied | reverted | rejected | skipped
     reason: str
     backup_path: Path | None = None
     diff: str | None = None
@@ -114,9 +117,11 @@ def apply_fix(
     checker: Checker,
     backup_dir: Path,
     guard: Guard,
+    validate: Callable[[bytes], str | None] | None = None,
 ) -> TxResult:
     """Write `fixed` over `target` (which must still hold `original`) if and only
-    if it passes `checker`; see the module docstring for the sequence."""
+    if it passes `checker` (and `validate`, which returns a problem or None);
+    see the module docstring for the sequence."""
     old_sha, new_sha = sha256(original), sha256(fixed)
     if guard.is_protected(target):
         return TxResult("skipped", "protected file: never written", old_sha=old_sha)
@@ -129,6 +134,18 @@ def apply_fix(
             old_sha=old_sha,
             new_sha=new_sha,
         )
+    if validate is not None:
+        try:
+            refused = validate(fixed)
+        except Exception as exc:  # a validator that breaks cannot vouch for the fix
+            refused = f"validation failed to run: {type(exc).__name__}: {exc}"
+        if refused is not None:
+            return TxResult(
+                "rejected",
+                f"{refused}; the fix was never written",
+                old_sha=old_sha,
+                new_sha=new_sha,
+            )
     try:
         if not os.stat(target).st_mode & 0o222:
             # Someone made it read-only; renaming over it would ignore that.

@@ -1,0 +1,127 @@
+"""`mechanic once` end to end on runtime errors and validation by tests, with the
+Ollama stand-in answering the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from test_validation import CALC, CALC_BREAKS_ADD, CALC_GOOD, PYTEST, TEST_CALC, snapshot
+
+from mechanic.store import Store
+
+WORKER_JS = """\
+const fs = require('fs');
+
+function readCorrections(input) {
+  return String(input).trim();
+}
+
+function processData(input) {
+  return readCorrectionFile(input);
+}
+
+console.log(processData(' x '));
+module.exports = { processData };
+"""
+FIXED_JS = WORKER_JS.replace("return readCorrectionFile(input);", "return readCorrections(input);")
+ERRORLOG = '\n[[errorlog]]\npath = "logs/*-error.log"\n'
+
+
+@pytest.fixture
+def user(workspace, ollama_standin):
+    """A workspace talking to the stand-in, tailing logs/*-error.log."""
+    (workspace.root / "logs").mkdir()
+
+    def configure(**watch):
+        workspace.write_config(
+            llm={"backend": "ollama", "host": ollama_standin.url, "timeout_seconds": 20},
+            watch=watch,
+            raw=ERRORLOG,
+        )
+
+    configure()
+    workspace.configure = configure
+    workspace.ollama = ollama_standin
+    return workspace
+
+
+def crash(user, command: list[str], name: str) -> None:
+    done = subprocess.run(
+        command, capture_output=True, text=True, cwd=user.src, timeout=60, check=False
+    )
+    assert done.returncode != 0
+    (user.root / "logs" / f"{name}-error.log").write_text(done.stderr)
+
+
+def test_a_file_that_crashed_is_repaired_from_its_log(user):
+    worker = user.file("worker.js", WORKER_JS)
+    crash(user, ["node", str(worker)], "worker")
+    user.ollama.reply(FIXED_JS)
+    result = user.run("once", "--json")
+    assert result.returncode == 0, result.stderr
+    report = result.json
+    [finding] = report["findings"]
+    assert (finding["kind"], finding["line"], finding["column"]) == ("runtime", 8, 3)
+    [error] = report["runtime_errors"]
+    assert error["error"] == "ReferenceError: readCorrectionFile is not defined"
+    assert error["function"] == "processData"
+    assert result.attempts()["worker.js"]["outcome"] == "applied"
+    assert worker.read_text() == FIXED_JS
+    [request] = user.ollama.inference_requests
+    assert "crashed at run time" in request.prompt_text
+    assert "ReferenceError: readCorrectionFile is not defined (line 8, column 3)" in (
+        request.prompt_text
+    )
+    ran = subprocess.run(["node", str(worker)], capture_output=True, text=True, check=False)
+    assert ran.returncode == 0 and ran.stdout == "x\n"
+    # The file changed: the error is addressed, nothing is left to do.
+    again = user.run("once", "--json")
+    assert again.returncode == 0
+    assert again.json["findings"] == [] and again.json["runtime_errors"] == []
+    assert "runtime.error" in (user.state / "mechanic.log").read_text()
+
+
+def test_the_readable_report_shows_runtime_errors(user):
+    worker = user.file("worker.js", WORKER_JS)
+    crash(user, ["node", str(worker)], "worker")
+    result = user.run("once", "--dry-run")
+    assert result.returncode == 1
+    assert "runtime   worker.js:8: ReferenceError: readCorrectionFile is not defined" in (
+        result.stdout
+    )
+    assert "worker.js:8:3: ReferenceError" in result.stdout
+
+
+def calc_project(user) -> None:
+    user.file("calc.py", CALC)
+    user.file("tests/test_calc.py", TEST_CALC)
+    crash(user, [sys.executable, "-c", "import calc; calc.scale([1])"], "calc")
+    user.configure(test_cmd=PYTEST, test_timeout_seconds=60)
+
+
+def test_test_cmd_rejects_a_fix_that_breaks_a_passing_test(user):
+    calc_project(user)
+    before = snapshot(user.src)
+    user.ollama.reply(CALC_BREAKS_ADD)
+    result = user.run("once", "--json")
+    assert result.returncode == 1
+    attempt = result.attempts()["calc.py"]
+    assert attempt["outcome"] == "rejected"
+    assert "test(s) that passed before fail with the fix (test_cmd)" in attempt["reason"]
+    assert snapshot(user.src) == before  # the real tree, untouched by the test runs
+    with Store.open(user.state) as store:
+        [recorded] = store.recent_attempts()
+    assert (recorded.outcome, recorded.reason) == ("rejected", attempt["reason"])
+
+
+def test_test_cmd_accepts_a_fix_that_keeps_the_tests_passing(user):
+    calc_project(user)
+    user.ollama.reply(CALC_GOOD)
+    result = user.run("once", "--json")
+    assert result.returncode == 0, result.stdout
+    attempt = result.attempts()["calc.py"]
+    assert attempt["outcome"] == "applied"
+    assert "tests: 1 passed before, 2 with the fix" in attempt["reason"]
+    assert (user.src / "calc.py").read_text() == CALC_GOOD
