@@ -143,6 +143,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         last = store.last_cycle()
         recent = store.recent_attempts(10)
         cooling = store.cooldowns()
+        runtime = store.runtime_errors()
     if args.json:
         print(
             json.dumps(
@@ -153,6 +154,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                         {k: v for k, v in a.to_dict().items() if k != "diff"} for a in recent
                     ],
                     "cooldowns": [{"file": p, "until": u} for p, u in sorted(cooling.items())],
+                    "runtime_errors": [
+                        {k: v for k, v in e.__dict__.items() if k != "addressed_at"}
+                        for e in runtime
+                    ],
                 },
                 indent=2,
             )
@@ -196,6 +201,15 @@ def cmd_status(args: argparse.Namespace) -> int:
                 attempt.reason,
                 tokens,
             )
+        console.print(table)
+    if runtime:
+        table = Table(title="runtime errors from logs (until the file changes)")
+        for column in ("file", "error", "seen", "last"):
+            table.add_column(column)
+        for error in runtime:
+            where = _rel(error.path, config) + (f":{error.line}" if error.line else "")
+            last = time.strftime("%m-%d %H:%M", time.localtime(error.last_seen))
+            table.add_row(where, error.message, str(error.count), last)
         console.print(table)
     if cooling:
         table = Table(title="in cooldown")

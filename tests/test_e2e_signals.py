@@ -92,6 +92,10 @@ def test_the_readable_report_shows_runtime_errors(user):
         result.stdout
     )
     assert "worker.js:8:3: ReferenceError" in result.stdout
+    status = user.run("status", "--json")
+    [error] = status.json["runtime_errors"]
+    assert (error["line"], error["count"], error["function"]) == (8, 1, "processData")
+    assert "readCorrectionFile is not defined" in user.run("status", env={"COLUMNS": "200"}).stdout
 
 
 def calc_project(user) -> None:
