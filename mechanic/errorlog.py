@@ -21,12 +21,13 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 
 import structlog
 
 from mechanic.checkers.base import Finding
-from mechanic.config import Config, ErrorLog
+from mechanic.config import DEFAULT_RUNTIME_ERRORS, Config, ErrorLog
 from mechanic.discovery import Guard, WatchedFile
 from mechanic.store import LogOffset, RuntimeErrorRecord, Store
 from mechanic.tracebacks import Frame, Trace, clean_lines, normalise_message, parse
@@ -46,6 +47,7 @@ class Occurrence:
     log_path: str
     trace: Trace
     log_mtime: float  # the trace was written no later than this
+    errorlog: ErrorLog | None  # the [[errorlog]] table it was read for
 
 
 @dataclass
@@ -78,13 +80,14 @@ class Tail:
         self.read_logs = 0
 
     def read(self, logs: Iterable[ErrorLog]) -> list[Occurrence]:
+        logs = tuple(logs)
         found: list[Occurrence] = []
         seen: set[tuple[int, int]] = set()
         for errorlog in logs:
             for name in sorted(glob.glob(errorlog.path, recursive=True)):
                 if os.path.isfile(name):
                     found += self._read_file(Path(name), errorlog, seen)
-        found += self._finish_rotated(seen)
+        found += self._finish_rotated(seen, logs)
         self.store.save_log_offsets(self.saved.values())
         gone = [key for key in self.known if key not in seen]
         if gone:
@@ -102,7 +105,7 @@ class Tail:
                     return []
                 seen.add(key)
                 start = self._start(handle, key, info, errorlog)
-                return self._consume(handle, path, key, info, start)
+                return self._consume(handle, path, key, info, start, errorlog)
         except OSError as exc:
             log.warning("errorlog.unreadable", log=str(path), error=str(exc))
             return []
@@ -137,7 +140,9 @@ class Tail:
         newline = rest.find(b"\n")
         return offset + newline if newline >= 0 else offset
 
-    def _consume(self, handle, path: Path, key, info: os.stat_result, start: int) -> list:
+    def _consume(
+        self, handle, path: Path, key, info: os.stat_result, start: int, errorlog
+    ) -> list[Occurrence]:
         end = info.st_size
         if end - start > MAX_READ_BYTES:
             log.warning("errorlog.flood", log=str(path), skipped_bytes=end - MAX_READ_BYTES - start)
@@ -156,14 +161,16 @@ class Tail:
             if pending is not None:
                 index = _raw_index(raw_lines, pending)
                 offset = start + sum(len(chunk) for chunk in chunks[:index])
-            occurrences = [Occurrence(str(path), t, info.st_mtime) for t in traces]
+            occurrences = [Occurrence(str(path), t, info.st_mtime, errorlog) for t in traces]
         head_length = offset
         self.saved[key] = LogOffset(
             key[0], key[1], str(path), offset, _head(handle, head_length), self.now
         )
         return occurrences
 
-    def _finish_rotated(self, seen: set[tuple[int, int]]) -> list[Occurrence]:
+    def _finish_rotated(
+        self, seen: set[tuple[int, int]], logs: tuple[ErrorLog, ...]
+    ) -> list[Occurrence]:
         """A log renamed away by rotation (app-error.log -> app-error.log.1): read
         what was appended to it before the rename, then let it go."""
         found: list[Occurrence] = []
@@ -182,7 +189,8 @@ class Tail:
                 except OSError:
                     continue
                 # Its offset stays saved (at its end) until the file is deleted.
-                found += self._read_file(Path(entry.path), None, seen)
+                errorlog = next((e for e in logs if fnmatch(known.path, e.path)), None)
+                found += self._read_file(Path(entry.path), errorlog, seen)
                 break
         return found
 
@@ -266,10 +274,8 @@ def collect(
     tail = Tail(store, now)
     occurrences = tail.read(config.errorlogs)
     step.read_logs = tail.read_logs
-    settings = {e.path: e for e in config.errorlogs}
     for occurrence in occurrences:
-        errorlog = _settings_for(occurrence.log_path, settings)
-        if not _note(occurrence, errorlog, watched, store, now):
+        if not _note(occurrence, watched, store, now):
             step.ignored += 1
         else:
             step.new_traces += 1
@@ -292,23 +298,8 @@ def collect(
     return step
 
 
-def _settings_for(log_path: str, settings: dict[str, ErrorLog]) -> ErrorLog | None:
-    from fnmatch import fnmatch
-
-    for pattern, errorlog in settings.items():
-        if fnmatch(log_path, pattern):
-            return errorlog
-    return None  # a rotated file finished under another name: defaults apply
-
-
-def _note(
-    occurrence: Occurrence,
-    errorlog: ErrorLog | None,
-    files: _Files,
-    store: Store,
-    now: float,
-) -> bool:
-    trace = occurrence.trace
+def _note(occurrence: Occurrence, files: _Files, store: Store, now: float) -> bool:
+    trace, errorlog = occurrence.trace, occurrence.errorlog
     if errorlog is not None:
         if errorlog.language not in ("auto", trace.language):
             return False
@@ -316,11 +307,8 @@ def _note(
             return False
         if trace.when is not None and trace.when < now - errorlog.max_age_minutes * 60:
             return False
-    else:
-        from mechanic.config import DEFAULT_RUNTIME_ERRORS
-
-        if not _acts_on(DEFAULT_RUNTIME_ERRORS, trace.error_type):
-            return False
+    elif not _acts_on(DEFAULT_RUNTIME_ERRORS, trace.error_type):
+        return False
     located = _locate(trace, files)
     if located is None:
         return False

@@ -103,6 +103,23 @@ def _limits(cpu_seconds: int, memory_bytes: int) -> str:
     return ",".join(f"{kind},{soft},{hard}" for kind, (soft, hard) in limits)
 
 
+def _wait_unreaped(pid: int, timeout: float) -> bool:
+    """Wait up to `timeout` for `pid` to exit, leaving it a zombie (WNOWAIT).
+    True when it exited."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.2)
+
+
 def _kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
@@ -138,15 +155,11 @@ def run_command(
             )
         except OSError as exc:
             return RunResult(name, None, False, {}, "", 0.0, error=f"cannot run {args[0]}: {exc}")
-        timed_out = False
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(process.pid)
-            process.wait()
-        finally:
-            _kill_group(process.pid)  # whatever it left running in its group
+        timed_out = not _wait_unreaped(process.pid, timeout)
+        # The leader is dead or still running but not yet reaped, so its pid (the
+        # group's id) cannot have been reused: killing the group is safe.
+        _kill_group(process.pid)  # at the timeout, or whatever it left running
+        process.wait()
     text = output.read_bytes()[-(4 << 20) :].decode("utf-8", "replace")
     tests = _junit_results(junit) if junit else {}
     if not tests:

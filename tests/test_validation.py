@@ -170,40 +170,44 @@ def test_a_test_command_that_hangs_with_the_fix_is_killed_at_its_timeout(tmp_pat
     assert not (root / "hang").exists()
 
 
-def test_the_whole_process_group_is_killed_at_the_timeout(tmp_path):
+def _dead(pid: int) -> bool:
+    """True once `pid` is gone or a zombie waiting for its reaper."""
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        stat = Path(f"/proc/{pid}/stat")
+        if stat.exists() and ") Z" in stat.read_text():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize(("leader_sleeps", "timed_out"), [(300, True), (0, False)])
+def test_the_whole_process_group_is_killed(tmp_path, leader_sleeps, timed_out):
+    """At the timeout, and also when the command exits leaving a child running."""
     pid_file = tmp_path / "child.pid"
     script = (
         "import subprocess, sys, time\n"
         "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n"
         f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
-        "time.sleep(300)\n"
+        f"time.sleep({leader_sleeps})\n"
     )
     started = time.monotonic()
     result = run_command(
         "tests",
         (sys.executable, "-c", script),
         tmp_path,
-        timeout=2,
+        timeout=3,
         memory_mb=1024,
         env=dict(os.environ),
         scratch=tmp_path,
     )
-    assert result.timed_out and result.returncode is None
+    assert result.timed_out is timed_out
+    assert result.returncode == (None if timed_out else 0)
     assert time.monotonic() - started < 20
-    child = int(pid_file.read_text())
-    for _ in range(50):  # the kill is delivered at once; reaping by init may lag
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            break
-        if (
-            Path(f"/proc/{child}/stat").exists()
-            and ") Z" in Path(f"/proc/{child}/stat").read_text()
-        ):
-            break  # a zombie: dead, waiting for its reaper
-        time.sleep(0.1)
-    else:
-        pytest.fail("the grandchild survived the timeout")
+    assert _dead(int(pid_file.read_text())), "a process of the test command survived"
 
 
 def test_resource_limits_apply_to_the_test_command(tmp_path):
