@@ -22,7 +22,7 @@ from mechanic.prompt import DoesNotFit, build_whole_file_prompt, error_text
 from mechanic.store import AttemptRecord
 from mechanic.textfile import NotText, decode, encode
 from mechanic.transaction import apply_fix, sha256
-from mechanic.validation import validator_for
+from mechanic.validation import FixValidator, validator_for
 
 log = structlog.get_logger("mechanic.repair")
 
@@ -64,7 +64,7 @@ class Repairer:
             record.duration_s = round(time.monotonic() - started, 3)
         return record
 
-    def _validator(self, candidate: Candidate):
+    def _validator(self, candidate: Candidate) -> FixValidator | None:
         """Tests in a throwaway copy, when the file's watch root sets test_cmd/smoke_cmd."""
         settings = self.config.mechanic
         return validator_for(

@@ -104,7 +104,7 @@ _JS_EXC = re.compile(
 )
 _JS_FRAME = re.compile(
     r"^\s+at (?:async )?(?:(?P<fn>.+?) \()?(?P<loc>(?:file://)?/[^()]*?|[^()\s]+?)"
-    r":(?P<line>\d+):(?P<col>\d+)\)?\s*$"
+    r":(?P<line>\d+):(?P<col>\d+)\)?(?:\s*\{)?\s*$"  # " {" opens the error's own fields
 )
 _JS_HEADER = re.compile(r"^(?P<loc>(?:file://)?/.+?):(?P<line>\d+)$")
 _JS_CARET = re.compile(r"^(?P<pad>\s*)\^+\s*$")

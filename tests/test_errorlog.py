@@ -321,3 +321,56 @@ NameError: name 'f' is not defined
         7,
         "g",
     )
+
+
+def test_node_error_codes_and_anonymous_frames_are_read():
+    text = """\
+TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string. Received undefined
+    at new NodeError (node:internal/errors:405:5)
+    at Object.join (node:path:1172:7)
+    at /srv/app/paths.js:12:17
+    at Array.map (<anonymous>)
+    at async load [as loadAll] (file:///srv/app/load.mjs:3:9) {
+  code: 'ERR_INVALID_ARG_TYPE'
+}
+"""
+    [trace], _ = parse(clean_lines(text.splitlines()), final=True)
+    assert trace.error_type == "TypeError"
+    assert trace.message.startswith('The "path" argument must be of type string')
+    frames = [(f.path, f.line, f.column, f.function) for f in trace.frames]
+    assert ("/srv/app/paths.js", 12, 17, "") in frames
+    assert ("/srv/app/load.mjs", 3, 9, "load [as loadAll]") in frames
+
+
+def test_a_relative_traceback_path_resolves_against_the_watch_roots(space):
+    calc = space.file("calc.py", CALC_PY)
+    trace = (
+        "Traceback (most recent call last):\n"
+        '  File "calc.py", line 9, in <module>\n'
+        '  File "calc.py", line 2, in total\n'
+        "NameError: name 'bonus' is not defined\n"
+    )
+    (space.logs / "calc-error.log").write_text(trace)
+    assert step(space).findings[calc.resolve()].line == 2
+
+
+def test_a_flood_is_cut_to_its_newest_part(space, monkeypatch):
+    import mechanic.errorlog as errorlog
+
+    monkeypatch.setattr(errorlog, "MAX_READ_BYTES", 64 * 1024)
+    one = space.file("one.js", "function a() { return undefinedOne(); }\na();\n")
+    two = space.file("two.js", "function b() { return undefinedTwo(); }\nb();\n")
+    log = space.logs / "app-error.log"
+    crash(["node", str(one)], log)
+    with open(log, "a") as handle:
+        handle.write("noise that is not a trace\n" * 10_000)
+    crash(["node", str(two)], log)
+    result = step(space)
+    assert set(result.findings) == {two.resolve()}
+
+
+def test_a_log_that_cannot_be_parsed_changes_nothing(space):
+    space.file("calc.py", CALC_PY)
+    (space.logs / "bin-error.log").write_bytes(bytes(range(256)) * 100 + b"\n")
+    (space.logs / "dir-error.log").mkdir()
+    assert step(space).findings == {}
