@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/check_throughput.py
+	$(BIN)/python bench/signals.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache

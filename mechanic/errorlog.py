@@ -20,7 +20,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -216,8 +216,20 @@ class _Files:
     def __init__(self, files: Iterable[WatchedFile], guard: Guard) -> None:
         self.by_real = {f.real: f for f in files}
         self.guard = guard
+        self._looked_up: dict[str, WatchedFile | None] = {}
+        self._protected: dict[Path, bool] = {}
+
+    def is_protected(self, watched: WatchedFile) -> bool:
+        if watched.real not in self._protected:
+            self._protected[watched.real] = self.guard.is_protected(watched.path)
+        return self._protected[watched.real]
 
     def lookup(self, printed: str) -> WatchedFile | None:
+        if printed not in self._looked_up:  # a crash loop prints the same paths again
+            self._looked_up[printed] = self._lookup(printed)
+        return self._looked_up[printed]
+
+    def _lookup(self, printed: str) -> WatchedFile | None:
         candidates = [Path(printed)]
         if not os.path.isabs(printed):
             candidates = [root / printed for root in self.guard.roots]
@@ -274,11 +286,30 @@ def collect(
     tail = Tail(store, now)
     occurrences = tail.read(config.errorlogs)
     step.read_logs = tail.read_logs
+    # A crash loop repeats one error thousands of times: merge by signature in
+    # memory, then write (and log) each signature once.
+    merged: dict[str, RuntimeErrorRecord] = {}
+    hashes: dict[Path, str | None] = {}
     for occurrence in occurrences:
-        if not _note(occurrence, watched, store, now):
+        record = _record(occurrence, watched, now, hashes)
+        if record is None:
             step.ignored += 1
-        else:
-            step.new_traces += 1
+            continue
+        step.new_traces += 1
+        merged[record.signature] = _merge(merged.get(record.signature), record)
+    for record in merged.values():
+        saved = store.note_runtime_error(record)
+        log.info(
+            "runtime.error",
+            file=saved.path,
+            line=saved.line,
+            error=saved.message,
+            function=saved.function or None,
+            log=record.log_path,
+            new=record.count,
+            seen=saved.count,
+            stale=record.addressed_at is not None or None,
+        )
     addressed = []
     for error in store.runtime_errors():
         path = Path(error.path)
@@ -298,55 +329,61 @@ def collect(
     return step
 
 
-def _note(occurrence: Occurrence, files: _Files, store: Store, now: float) -> bool:
+def _merge(old: RuntimeErrorRecord | None, new: RuntimeErrorRecord) -> RuntimeErrorRecord:
+    """Two sightings of one signature, combined the way the store combines them."""
+    if old is None:
+        return new
+    latest = new if new.addressed_at is None or old.addressed_at is not None else old
+    return replace(
+        latest,
+        count=old.count + new.count,
+        first_seen=min(old.first_seen, new.first_seen),
+        last_seen=max(old.last_seen, new.last_seen),
+        log_path=new.log_path,
+    )
+
+
+def _record(
+    occurrence: Occurrence, files: _Files, now: float, hashes: dict[Path, str | None]
+) -> RuntimeErrorRecord | None:
+    """The record of one sighting, or None when it is not acted on."""
     trace, errorlog = occurrence.trace, occurrence.errorlog
     if errorlog is not None:
         if errorlog.language not in ("auto", trace.language):
-            return False
+            return None
         if not _acts_on(errorlog.errors, trace.error_type):
-            return False
+            return None
         if trace.when is not None and trace.when < now - errorlog.max_age_minutes * 60:
-            return False
+            return None
     elif not _acts_on(DEFAULT_RUNTIME_ERRORS, trace.error_type):
-        return False
+        return None
     located = _locate(trace, files)
     if located is None:
-        return False
+        return None
     watched, frame = located
-    if files.guard.is_protected(watched.path):
-        log.info("runtime.protected", file=str(watched.real), error=trace.error_type)
-        return False
+    if files.is_protected(watched):
+        log.debug("runtime.protected", file=str(watched.real), error=trace.error_type)
+        return None
     # When did it happen? The log's timestamp, else no later than the log's mtime.
     # A file changed after that was edited since: the error is already addressed.
     happened = trace.when if trace.when is not None else occurrence.log_mtime
     slack = 1.0 if trace.when is not None else 0.0  # log timestamps have whole seconds
     stale = watched.mtime_ns / 1e9 > happened + slack
+    if not stale and watched.real not in hashes:
+        hashes[watched.real] = _sha_of(watched.real)
     message = f"{trace.error_type}: {trace.message}" if trace.message else trace.error_type
-    record = store.note_runtime_error(
-        RuntimeErrorRecord(
-            signature=signature(trace.error_type, trace.message, watched.real, frame.function),
-            path=str(watched.real),
-            language=watched.language,
-            line=frame.line,
-            col=frame.column,
-            error_type=trace.error_type,
-            message=message,
-            function=frame.function,
-            log_path=occurrence.log_path,
-            first_seen=happened,
-            last_seen=happened,
-            file_sha=None if stale else _sha_of(watched.real),
-            addressed_at=now if stale else None,
-        )
-    )
-    log.info(
-        "runtime.error",
-        file=str(watched.real),
+    return RuntimeErrorRecord(
+        signature=signature(trace.error_type, trace.message, watched.real, frame.function),
+        path=str(watched.real),
+        language=watched.language,
         line=frame.line,
-        error=message,
-        function=frame.function or None,
-        log=occurrence.log_path,
-        seen=record.count,
-        stale=stale or None,
+        col=frame.column,
+        error_type=trace.error_type,
+        message=message,
+        function=frame.function,
+        log_path=occurrence.log_path,
+        first_seen=happened,
+        last_seen=happened,
+        file_sha=None if stale else hashes[watched.real],
+        addressed_at=now if stale else None,
     )
-    return True

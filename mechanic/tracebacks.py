@@ -11,6 +11,7 @@ first line of a stack trace may have it); a JSON object per chunk with
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import urllib.parse
@@ -32,6 +33,7 @@ class LogLine:
     when: float | None  # epoch seconds from a timestamp prefix, if there was one
 
 
+@functools.lru_cache(maxsize=4096)  # one stamp per second of log: mostly repeats
 def _timestamp(text: str) -> float | None:
     text = text.replace(",", ".").replace(" Z", "Z")
     text = re.sub(r"\s([+-]\d{2}:?\d{2})$", r"\1", text)
@@ -46,6 +48,9 @@ def clean_lines(raw_lines: list[str]) -> list[LogLine]:
     out: list[LogLine] = []
     for raw in raw_lines:
         line = raw.rstrip("\r\n")
+        if not line or not (line[0].isdigit() or line[0] in "{[ "):
+            out.append(LogLine(line, None))  # the common case: nothing to strip
+            continue
         stripped = line.strip()
         if stripped.startswith("{") and stripped.endswith("}") and '"message"' in stripped:
             try:
