@@ -129,3 +129,15 @@ def test_test_cmd_accepts_a_fix_that_keeps_the_tests_passing(user):
     assert attempt["outcome"] == "applied"
     assert "tests: 1 passed before, 2 with the fix" in attempt["reason"]
     assert (user.src / "calc.py").read_text() == CALC_GOOD
+
+
+def test_a_file_that_does_not_parse_is_repaired_for_that_first(user):
+    # node's SyntaxError in the log and the checker's verdict point at one file:
+    # one finding, the checker's, which says exactly where the file stops parsing.
+    worker = user.file("worker.js", WORKER_JS.replace("console.log(processData(' x '));", "("))
+    crash(user, ["node", str(worker)], "worker")
+    result = user.run("once", "--dry-run", "--json")
+    [finding] = result.json["findings"]
+    assert finding["kind"] == "syntax"
+    [error] = result.json["runtime_errors"]
+    assert error["error"].startswith("SyntaxError")
