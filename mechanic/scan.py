@@ -41,16 +41,15 @@ def scan(
     max_file_bytes: int,
     only: set[Path] | None = None,
 ) -> ScanResult:
-    """Judge every watched file (or only those in `only`, by resolved path)."""
+    """Judge every watched file, or only those among the paths in `only`."""
     result = ScanResult()
     known = store.file_states()
     signatures: dict[str, str | None] = {}
     pending: dict[str, list[tuple[WatchedFile, str]]] = defaultdict(list)
     unchanged: list[FileState] = []
 
-    for watched in finder.files():
-        if only is not None and watched.real not in only:
-            continue
+    # A targeted check stats just the files named, never walking the roots.
+    for watched in finder.files() if only is None else finder.only(only):
         result.files.append(watched)
         language = watched.language
         if language not in signatures:
