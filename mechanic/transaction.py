@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mechanic import stopping
 from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard
 
@@ -146,6 +147,20 @@ def apply_fix(
                 old_sha=old_sha,
                 new_sha=new_sha,
             )
+    # A stopping daemon starts no write, and waits for one under way to end.
+    with stopping.write_gate() as allowed:
+        if not allowed:
+            return TxResult("skipped", "mechanic is stopping: nothing was written", old_sha=old_sha)
+        return _write_fix(
+            target, original=original, fixed=fixed, checker=checker, backup_dir=backup_dir
+        )
+
+
+def _write_fix(
+    target: Path, *, original: bytes, fixed: bytes, checker: Checker, backup_dir: Path
+) -> TxResult:
+    """The writing half of apply_fix, once the fix has passed every check in memory."""
+    old_sha, new_sha = sha256(original), sha256(fixed)
     try:
         if not os.stat(target).st_mode & 0o222:
             # Someone made it read-only; renaming over it would ignore that.
