@@ -25,6 +25,7 @@ from mechanic.errors import ConfigError
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 BACKENDS = ("ollama", "embedded", "none")
 REPAIR_MODES = ("whole",)
+FILE_WATCHERS = ("auto", "polling", "off")
 DEFAULT_INCLUDE = ("**/*.py", "**/*.js", "**/*.mjs", "**/*.cjs")
 DEFAULT_EXCLUDE = (
     "**/node_modules/**",
@@ -60,6 +61,11 @@ class MechanicSettings:
     max_file_kb: int
     node: str | None
     log_max_mb: float
+    # The daemon (`mechanic run`): a full cycle every interval_minutes, and a file
+    # changed on disk is repaired only once it has been quiet for quiet_seconds.
+    interval_minutes: float = 10
+    quiet_seconds: float = 120
+    file_watcher: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -196,6 +202,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_file_kb": Key((int,), 1024, _at_least(1)),
         "node": Key((str,), "", None),
         "log_max_mb": Key(NUMBER, 5, _at_least(0, strict=True)),
+        "interval_minutes": Key(NUMBER, 10, _at_least(0, strict=True)),
+        "quiet_seconds": Key(NUMBER, 120, _at_least(0)),
+        "file_watcher": Key((str,), "auto", _one_of(FILE_WATCHERS)),
     },
     "llm": {
         "backend": Key((str,), "ollama", _one_of(BACKENDS)),
@@ -358,6 +367,9 @@ class _Validator:
                 max_file_kb=mech["max_file_kb"],
                 node=mech["node"] or None,
                 log_max_mb=float(mech["log_max_mb"]),
+                interval_minutes=float(mech["interval_minutes"]),
+                quiet_seconds=float(mech["quiet_seconds"]),
+                file_watcher=mech["file_watcher"],
             ),
             llm=LLMSettings(
                 backend=llm["backend"],

@@ -6,14 +6,14 @@ import contextlib
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from mechanic import errorlog
+from mechanic import errorlog, stopping
 from mechanic.backends import Backend, create_backend
 from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Finding
@@ -121,24 +121,50 @@ def cycle_lock(state_dir: Path) -> Iterator[None]:
             handle.truncate()
 
 
-def run_cycle(config: Config, store: Store, *, dry_run: bool = False) -> CycleReport:
-    """Check every watched file and repair what the limits allow."""
+def run_cycle(
+    config: Config,
+    store: Store,
+    *,
+    dry_run: bool = False,
+    only: Iterable[Path] | None = None,
+    quiet_seconds: float = 0.0,
+) -> CycleReport:
+    """Check every watched file and repair what the limits allow.
+
+    `only` (paths) makes it a targeted check: just those files are looked at.
+    `quiet_seconds` holds back the repair of a file modified more recently than
+    that: someone may be typing in it (the daemon passes [mechanic] quiet_seconds).
+    """
     with cycle_lock(config.mechanic.state_dir):
-        return _Cycle(config, store, dry_run).run()
+        targets = None if only is None else {Path(p) for p in only}
+        return _Cycle(config, store, dry_run, targets, quiet_seconds).run()
 
 
 class _Cycle:
-    def __init__(self, config: Config, store: Store, dry_run: bool) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        dry_run: bool,
+        only: set[Path] | None = None,
+        quiet_seconds: float = 0.0,
+    ) -> None:
         self.config = config
         self.store = store
         self.dry_run = dry_run
         self.finder = Finder(config)
+        self.only = only
+        self.quiet_seconds = quiet_seconds
 
     def run(self) -> CycleReport:
         started = time.monotonic()
         cycle_id = self.store.start_cycle(dry_run=self.dry_run)
         log.info(
-            "cycle.start", cycle=cycle_id, dry_run=self.dry_run, roots=len(self.config.watches)
+            "cycle.start",
+            cycle=cycle_id,
+            dry_run=self.dry_run,
+            roots=len(self.config.watches),
+            **({} if self.only is None else {"only": sorted(str(p) for p in self.only)}),
         )
         with CheckerSet(node=self.config.mechanic.node) as checkers:
             result = scan(
@@ -146,9 +172,11 @@ class _Cycle:
                 checkers,
                 self.store,
                 max_file_bytes=self.config.mechanic.max_file_kb * 1024,
+                only=self.only,
             )
             report = CycleReport(cycle_id, self.dry_run, result)
-            self._runtime(report)
+            if self.only is None:  # error logs are read by full cycles, not targeted checks
+                self._runtime(report)
             self._log_scan(result)
             self.store.add_findings(cycle_id, result.findings.values())
             candidates = self._choose(report, checkers)
@@ -213,6 +241,17 @@ class _Cycle:
             return None  # the repair step reports unreadable files itself
         return checkers.get(watched.language).foreign_dialect(text)
 
+    def _recently_changed(self, watched: WatchedFile) -> str | None:
+        if self.quiet_seconds <= 0:
+            return None
+        age = time.time() - watched.mtime_ns / 1e9
+        if age >= self.quiet_seconds:
+            return None
+        return (
+            f"changed {max(age, 0):.0f} s ago: someone may be editing it; repaired once"
+            f" untouched for {self.quiet_seconds:g} s (quiet_seconds)"
+        )
+
     def _choose(self, report: CycleReport, checkers: CheckerSet) -> list[Candidate]:
         """Broken files to attempt now: not protected, not cooling down, within the cap."""
         settings = self.config.mechanic
@@ -226,6 +265,8 @@ class _Cycle:
                 reason = "protected: never sent to a model, never written"
             elif dialect := self._foreign_dialect(watched, checkers):
                 reason = dialect
+            elif recent := self._recently_changed(watched):
+                reason = recent
             elif str(path) in cooling:
                 until = time.strftime("%Y-%m-%d %H:%M", time.localtime(cooling[str(path)]))
                 reason = f"in cooldown until {until} (file_cooldown_hours)"
@@ -255,6 +296,11 @@ class _Cycle:
                 return
             repairer = Repairer(self.config, backend, checkers, self.finder.guard)
             for index, candidate in enumerate(candidates):
+                if stopping.requested():
+                    for rest in candidates[index:]:
+                        reason = "mechanic is stopping: the model was not asked"
+                        self._record(report, _not_attempted(rest, backend, reason))
+                    return
                 try:
                     record = repairer.attempt(candidate)
                 except BackendError as exc:
