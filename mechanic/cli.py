@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -337,6 +338,80 @@ def cmd_revert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- run / service / doctor ----------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mechanic import daemon
+
+    return daemon.run(find_config(args.config))
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    from mechanic import service as services
+    from mechanic.daemon import running_daemon
+
+    path = find_config(args.config)
+    config = load_config(path)  # a service that cannot load its config would only crash-loop
+    service = services.Service(args.platform or services.current_platform(), path.absolute())
+    if args.action == "install":
+        if args.dry_run:
+            print(service.render(), end="")
+            return EXIT_OK
+        services.install(service)
+        print(f"mechanic runs as a {service.platform} service; its log: {_log_hint(service)}")
+        return EXIT_OK
+    if args.action == "uninstall":
+        if args.dry_run:
+            for argv in service.stop_commands() if service.tool else []:
+                print(f"would run: {shlex.join(argv)}")
+            print(f"would remove: {service.path}")
+            return EXIT_OK
+        if not services.uninstall(service):
+            print(f"not installed: no {service.path}")
+        return EXIT_OK
+    installed = service.path.exists()
+    print(f"service file: {service.path} ({'installed' if installed else 'not installed'})")
+    if installed and service.path.read_text(encoding="utf-8") != service.render():
+        print("  it differs from what `mechanic service install` writes now: run that again")
+    tool = service.tool
+    loaded = installed and tool is not None and service.loaded()
+    if tool is None:
+        print(
+            f"service manager: {'systemctl' if service.platform == 'systemd' else 'launchctl'}"
+            " not found"
+        )
+    else:
+        print(f"service manager: {'running' if loaded else 'not running'}")
+    daemon = running_daemon(config.mechanic.state_dir)
+    if daemon:
+        watcher = daemon.get("watcher")
+        print(
+            f"daemon: running, pid {daemon.get('pid')}"
+            + (f", watching with {watcher}" if watcher else "")
+        )
+    else:
+        print(f"daemon: none running on {config.mechanic.state_dir}")
+    print(f"log: {_log_hint(service)}")
+    return EXIT_OK if loaded else EXIT_BROKEN
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from mechanic import doctor
+
+    config, checks = doctor.diagnose(find_config(args.config).absolute())
+    print(doctor.report(checks))
+    if config is None:
+        return EXIT_USAGE
+    return EXIT_BROKEN if any(c.verdict == doctor.PROBLEM for c in checks) else EXIT_OK
+
+
+def _log_hint(service) -> str:
+    if service.platform == "systemd":
+        return "journalctl --user -u mechanic -f  (or: mechanic log -f)"
+    return f"tail -f {service.log_dir}/mechanic.err.log  (or: mechanic log -f)"
+
+
 # --- entry point ----------------------------------------------------------
 
 
@@ -374,6 +449,30 @@ def build_parser() -> argparse.ArgumentParser:
     revert = sub.add_parser("revert", parents=[common], help="undo an applied fix")
     revert.add_argument("attempt", type=int, metavar="ATTEMPT")
     revert.set_defaults(func=cmd_revert)
+
+    run = sub.add_parser(
+        "run", parents=[common], help="the daemon, in the foreground: cycles, file watching"
+    )
+    run.set_defaults(func=cmd_run)
+
+    service = sub.add_parser(
+        "service", parents=[common], help="install, remove or inspect mechanic as a user service"
+    )
+    service.add_argument("action", choices=["install", "uninstall", "status"])
+    service.add_argument(
+        "--dry-run", action="store_true", help="install: print the rendered file only"
+    )
+    service.add_argument(
+        "--platform",
+        choices=["systemd", "launchd"],
+        help="render for this service manager (default: this machine's)",
+    )
+    service.set_defaults(func=cmd_service)
+
+    doctor = sub.add_parser(
+        "doctor", parents=[common], help="check everything mechanic needs; say how to fix it"
+    )
+    doctor.set_defaults(func=cmd_doctor)
     return parser
 
 

@@ -13,6 +13,8 @@ from typing import Any, TextIO
 import structlog
 
 LOG_NAME = "mechanic.log"
+_LIBRARIES = ("apscheduler",)
+_PRIORITY = {"critical": 2, "error": 3, "warning": 4, "info": 6, "debug": 7}
 
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
@@ -27,8 +29,13 @@ def configure(
     console: TextIO | None = sys.stderr,
     level: int = logging.INFO,
     max_mb: float = 5,
+    journal: bool = False,
 ) -> None:
-    """Send events to the log file (when state_dir is given) and to `console`."""
+    """Send events to the log file (when state_dir is given) and to `console`.
+
+    With `journal`, console lines are written for systemd's journal: a syslog
+    priority prefix (`<3>` for errors, so `journalctl -p err` finds them) and
+    no timestamp of their own, since the journal stamps every line."""
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -55,13 +62,28 @@ def configure(
     if console is not None:
         console_handler = logging.StreamHandler(console)
         colors = hasattr(console, "isatty") and console.isatty()
-        console_handler.setFormatter(
-            structlog.stdlib.ProcessorFormatter(
+        if journal:
+            formatter = structlog.stdlib.ProcessorFormatter(
+                processors=[
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    journal_renderer,
+                ],
+                foreign_pre_chain=_SHARED,
+            )
+        else:
+            formatter = structlog.stdlib.ProcessorFormatter(
                 processor=structlog.dev.ConsoleRenderer(colors=colors, sort_keys=False),
                 foreign_pre_chain=_SHARED,
             )
-        )
+        console_handler.setFormatter(formatter)
         root.addHandler(console_handler)
+    # Libraries mechanic runs on (the scheduler) log through the same handlers.
+    for name in _LIBRARIES:
+        library = logging.getLogger(name)
+        library.handlers = list(root.handlers)
+        library.setLevel(logging.WARNING)
+        library.propagate = False
 
 
 def format_line(line: str) -> str:
@@ -82,3 +104,31 @@ def format_line(line: str) -> str:
 def _value(value: Any) -> str:
     text = str(value)
     return json.dumps(text) if (" " in text or not text) else text
+
+
+def journal_renderer(_logger: Any, _name: str, event: dict[str, Any]) -> str:
+    """`<6>cycle.done cycle=3 files=120 ...`: one line per event for the journal."""
+    event = dict(event)
+    event.pop("timestamp", None)
+    level = str(event.pop("level", "info"))
+    name = str(event.pop("event", ""))
+    exc = event.pop("exception", None)
+    rest = " ".join(f"{key}={_value(value)}" for key, value in event.items() if value is not None)
+    line = f"<{_PRIORITY.get(level, 6)}>{name} {rest}".rstrip()
+    if exc:
+        line += "\n" + str(exc)
+    return line
+
+
+def under_journal(stream: TextIO = sys.stderr) -> bool:
+    """True when `stream` is connected to systemd's journal ($JOURNAL_STREAM)."""
+    import os
+
+    expected = os.environ.get("JOURNAL_STREAM", "")
+    if not expected:
+        return False
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return expected == f"{info.st_dev}:{info.st_ino}"
