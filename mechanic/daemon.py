@@ -120,9 +120,16 @@ def build_scheduler(interval_seconds: float, full_cycle: Callable[[], None]) -> 
 
 
 class Daemon:
-    def __init__(self, config: Config, *, notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        notifier: Notifier | None = None,
+        watcher_factory: Callable[[Config, Changes], Watcher] = Watcher,
+    ) -> None:
         self.config = config
         self.notifier = notifier or Notifier()
+        self._watcher_factory = watcher_factory
         self.changes = Changes()
         self.watcher: Watcher | None = None
         self.scheduler: BackgroundScheduler | None = None
@@ -146,7 +153,7 @@ class Daemon:
                 interval_minutes=self.config.mechanic.interval_minutes,
                 quiet_seconds=self.config.mechanic.quiet_seconds,
             )
-            self._start_watcher()
+            self.start_watching()
             self.scheduler = build_scheduler(
                 self.config.mechanic.interval_minutes * 60, self._full_cycle
             )
@@ -310,14 +317,14 @@ class Daemon:
             )
         roots = [w.path for w in old.watches] != [w.path for w in new.watches]
         if roots or "mechanic.file_watcher" in changed:
-            self._start_watcher()
+            self.start_watching()
         elif self.watcher is not None:
             self.watcher.update(new)  # include, exclude and protected apply at once
 
-    def _start_watcher(self) -> None:
+    def start_watching(self) -> None:
         if self.watcher is not None:
             self.watcher.stop()
-        self.watcher = Watcher(self.config, self.changes)
+        self.watcher = self._watcher_factory(self.config, self.changes)
         self.watcher.start()
         self._write_state()
 
