@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from mechanic import errorlog, stopping
+from mechanic import errorlog, writegate
 from mechanic.backends import Backend, create_backend
 from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Finding
@@ -296,7 +296,7 @@ class _Cycle:
                 return
             repairer = Repairer(self.config, backend, checkers, self.finder.guard)
             for index, candidate in enumerate(candidates):
-                if stopping.requested():
+                if writegate.stop_requested():
                     for rest in candidates[index:]:
                         reason = "mechanic is stopping: the model was not asked"
                         self._record(report, _not_attempted(rest, backend, reason))

@@ -33,8 +33,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from mechanic import stopping
+from mechanic import writegate
 from mechanic.config import Config, load_config
+from mechanic.discovery import Guard
 from mechanic.errors import ConfigError, MechanicError
 from mechanic.sd_notify import Notifier
 from mechanic.watcher import Changes, Watcher
@@ -130,6 +131,7 @@ class Daemon:
         self.config = config
         self.notifier = notifier or Notifier()
         self._watcher_factory = watcher_factory
+        self._guard = Guard(config.mechanic.protected, [w.path for w in config.watches])
         self.changes = Changes()
         self.watcher: Watcher | None = None
         self.scheduler: BackgroundScheduler | None = None
@@ -146,6 +148,7 @@ class Daemon:
         state_dir = self.config.mechanic.state_dir
         with daemon_lock(state_dir):
             self._install_signals()
+            writegate.set_veto(self._veto)
             log.info(
                 "daemon.start",
                 pid=os.getpid(),
@@ -190,7 +193,7 @@ class Daemon:
             self.watcher.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
-        finished = stopping.request(timeout=WRITE_WAIT_SECONDS)
+        finished = writegate.request_stop(timeout=WRITE_WAIT_SECONDS)
         deadline = time.monotonic() + STOP_WAIT_SECONDS
         while self._busy.is_set() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -206,7 +209,7 @@ class Daemon:
         if abandoned and finished:
             # The worker is blocked in a model call that cannot be interrupted.
             # Interpreter shutdown would wait for it, so leave now: the store is
-            # SQLite in WAL mode, and after stopping.request() no file write can begin.
+            # SQLite in WAL mode, and after request_stop() no file write can begin.
             logging.shutdown()
             os._exit(0)
         return 0
@@ -223,7 +226,7 @@ class Daemon:
         from mechanic.cycle import CycleBusy, run_cycle
         from mechanic.store import Store
 
-        if stopping.requested():
+        if writegate.stop_requested():
             return
         config = self.config  # the config as it is now; a reload applies to the next cycle
         only = None if only is None else list(only)
@@ -258,6 +261,13 @@ class Daemon:
                 continue
             if age < quiet_seconds:
                 self.changes.touch(Path(path), when=time.monotonic() - max(age, 0))
+
+    def _veto(self, path: Path) -> str | None:
+        """Asked by the transaction just before a write: the protected list as the
+        config says now, even if it changed while the model was answering."""
+        if self._guard.is_protected(path):
+            return "protected by config.toml as it is now: not written"
+        return None
 
     # --- main-thread chores -------------------------------------------------
 
@@ -301,15 +311,19 @@ class Daemon:
         self._apply(new, forced)
 
     def _apply(self, new: Config, forced: bool) -> None:
-        old, self.config = self.config, new
+        old = self.config
         changed = _changed_keys(old, new)
-        log.info("config.reloaded", changed=changed, by="SIGHUP" if forced else "edit")
         if "mechanic.state_dir" in changed:
             log.warning(
                 "config.restart_needed",
                 key="mechanic.state_dir",
-                reason="the daemon keeps its state folder until it restarts",
+                reason="the daemon keeps its state folder (and its lock) until it restarts",
             )
+            kept = dataclasses.replace(new.mechanic, state_dir=old.mechanic.state_dir)
+            new = dataclasses.replace(new, mechanic=kept)
+        self.config = new
+        self._guard = Guard(new.mechanic.protected, [w.path for w in new.watches])
+        log.info("config.reloaded", changed=changed, by="SIGHUP" if forced else "edit")
         if "mechanic.interval_minutes" in changed and self.scheduler is not None:
             self.scheduler.reschedule_job(
                 FULL_JOB,
@@ -390,5 +404,5 @@ def run(config_path: Path) -> int:
         max_mb=config.mechanic.log_max_mb,
         journal=logs.under_journal(),
     )
-    stopping.reset()
+    writegate.reset()
     return Daemon(config).run()

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mechanic import stopping
+from mechanic import writegate
 from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard
 
@@ -147,10 +147,11 @@ def apply_fix(
                 old_sha=old_sha,
                 new_sha=new_sha,
             )
-    # A stopping daemon starts no write, and waits for one under way to end.
-    with stopping.write_gate() as allowed:
-        if not allowed:
-            return TxResult("skipped", "mechanic is stopping: nothing was written", old_sha=old_sha)
+    # A stopping daemon starts no write (and waits for one under way to end); a
+    # file protected by a config edit since the cycle began is not written.
+    with writegate.write_gate(target) as refusal:
+        if refusal is not None:
+            return TxResult("skipped", refusal, old_sha=old_sha)
         return _write_fix(
             target, original=original, fixed=fixed, checker=checker, backup_dir=backup_dir
         )

@@ -146,6 +146,22 @@ def test_an_edit_to_protected_is_honoured_without_a_restart(user, start):
     assert daemon.proc.poll() is None
 
 
+def test_a_file_protected_while_the_model_answers_is_not_written(user, start):
+    path = aged(user.file("calc.py", BROKEN_PY))
+
+    def protect_it(_request: InferenceRequest) -> None:
+        user.configure(protected=["calc.py"])  # the person protects it mid-answer
+
+    user.ollama.reply(Reply(FIXED_PY, delay_seconds=3, on_request=protect_it))
+    daemon = start(user)
+    done = daemon.wait_for("cycle.done")
+    assert done["applied"] == 0
+    assert path.read_text() == BROKEN_PY
+    assert user.backups_of("calc.py") == []
+    skipped = daemon.wait_for("repair.skipped")
+    assert "protected by config.toml as it is now" in skipped["reason"]
+
+
 def test_an_invalid_config_edit_keeps_the_last_good_one_running(user, start):
     user.ollama.reply(FIXED_PY)
     daemon = start(user)
