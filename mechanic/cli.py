@@ -104,6 +104,7 @@ def _print_report(report, config: Config) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from mechanic import errorlog
     from mechanic.checkers import CheckerSet
     from mechanic.cycle import cycle_lock, finding_json
     from mechanic.discovery import Finder
@@ -117,9 +118,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         cycle_lock(config.mechanic.state_dir),
         CheckerSet(node=config.mechanic.node) as checkers,
     ):
-        result = scan(
-            Finder(config), checkers, store, max_file_bytes=config.mechanic.max_file_kb * 1024
-        )
+        finder = Finder(config)
+        result = scan(finder, checkers, store, max_file_bytes=config.mechanic.max_file_kb * 1024)
+        # Files that parse but crashed (runtime errors from [[errorlog]] files) are broken too.
+        runtime = errorlog.collect(config, store, result.files, finder.guard)
+        for path, finding in runtime.findings.items():
+            result.findings.setdefault(path, finding)
     findings = sorted(result.findings.values(), key=lambda f: str(f.path))
     if args.json:
         print(json.dumps([finding_json(f) for f in findings], indent=2))

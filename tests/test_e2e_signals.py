@@ -141,3 +141,15 @@ def test_a_file_that_does_not_parse_is_repaired_for_that_first(user):
     assert finding["kind"] == "syntax"
     [error] = result.json["runtime_errors"]
     assert error["error"].startswith("SyntaxError")
+
+
+def test_check_lists_files_that_crashed(user):
+    worker = user.file("worker.js", WORKER_JS)
+    crash(user, ["node", str(worker)], "worker")
+    result = user.run("check", "--json")
+    assert result.returncode == 1
+    [finding] = result.json
+    assert (finding["kind"], finding["line"]) == ("runtime", 8)
+    assert user.run("check").stdout.startswith(
+        "worker.js:8:3: [javascript] ReferenceError: readCorrectionFile is not defined"
+    )
