@@ -59,9 +59,8 @@ def bench_log(base: Path, megabytes: int) -> None:
     noise = f"{stamp}: request handled in 12 ms, cache hit ratio 0.93\n" * 40
     config = load_config(base / "config.toml")
     finder = Finder(config)
-    files = list(finder.files())
     with Store.open(config.mechanic.state_dir) as store:
-        collect(config, store, files, finder.guard)  # first sight: nothing yet
+        collect(config, store, finder)  # first sight: nothing yet
         count = 0
         with open(log, "a") as handle:  # then a crash loop appends megabytes
             while handle.tell() < (megabytes << 20) - 64 * 1024:
@@ -70,10 +69,10 @@ def bench_log(base: Path, megabytes: int) -> None:
                 count += 1
         size = log.stat().st_size
         started = time.perf_counter()
-        found = collect(config, store, files, finder.guard)
+        found = collect(config, store, finder)
         cold = time.perf_counter() - started
         started = time.perf_counter()
-        collect(config, store, files, finder.guard)
+        collect(config, store, finder)
         warm = time.perf_counter() - started
         rows = store.runtime_errors(active_only=False)
     print(f"log: {size / 1e6:.1f} MB appended in one cycle, {count} traces")

@@ -209,13 +209,15 @@ class _Cycle:
         """Runtime errors from [[errorlog]] files join the findings, so a file that
         parses but crashed is a repair candidate too (a parse error comes first)."""
         try:
-            step = errorlog.collect(self.config, self.store, report.scan.files, self.finder.guard)
+            step = errorlog.collect(self.config, self.store, self.finder)
         except Exception:  # a bad log must never end the cycle
             log.exception("errorlog.crashed")
             return
-        report.runtime = step.errors
+        in_scope = {f.real for f in report.scan.files}  # a targeted cycle covers a few files
+        report.runtime = [e for e in step.errors if Path(e.path) in in_scope]
         for path, finding in step.findings.items():
-            report.scan.findings.setdefault(path, finding)
+            if path in in_scope:
+                report.scan.findings.setdefault(path, finding)
 
     def _log_scan(self, result: ScanResult) -> None:
         for language, reason in result.unavailable.items():

@@ -93,6 +93,7 @@ class Finder:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.guard = Guard(config.mechanic.protected, [w.path for w in config.watches])
+        self._specs: dict[WatchRoot, tuple[pathspec.PathSpec, pathspec.PathSpec]] = {}
 
     def files(self) -> Iterator[WatchedFile]:
         seen: set[Path] = set()
@@ -157,6 +158,32 @@ class Finder:
                 found = self._watched(root, Path(folder, name), rel, language)
                 if found is not None:
                     yield found
+
+    def lookup(self, path: Path) -> WatchedFile | None:
+        """The watched file at `path` (relative parts and symlinks resolved), or None
+        when no watch root would yield it: the walk's rules for a single path."""
+        real = Path(os.path.realpath(path))
+        language = language_of(real.name)
+        if language is None:
+            return None
+        for watch in self.config.watches:
+            root = Path(os.path.realpath(watch.path))
+            if root not in real.parents:
+                continue
+            rel = real.relative_to(root).as_posix()
+            if watch not in self._specs:
+                self._specs[watch] = (_spec(watch.include), _spec(watch.exclude))
+            include, exclude = self._specs[watch]
+            if not include.match_file(rel) or exclude.match_file(rel):
+                continue
+            folders = rel.split("/")[:-1]
+            pruned = any(
+                exclude.match_file("/".join(folders[: depth + 1]) + "/" + _PROBE_CHILD)
+                for depth in range(len(folders))
+            )
+            if not pruned and (found := self._watched(root, real, rel, language)):
+                return found
+        return None
 
     def _watched(self, root: Path, path: Path, rel: str, language: str) -> WatchedFile | None:
         try:

@@ -28,7 +28,7 @@ import structlog
 
 from mechanic.checkers.base import Finding
 from mechanic.config import DEFAULT_RUNTIME_ERRORS, Config, ErrorLog
-from mechanic.discovery import Guard, WatchedFile
+from mechanic.discovery import Finder, WatchedFile
 from mechanic.store import LogOffset, RuntimeErrorRecord, Store
 from mechanic.tracebacks import Frame, Trace, clean_lines, normalise_message, parse
 
@@ -149,8 +149,15 @@ class Tail:
             start = self._line_start(handle, end - MAX_READ_BYTES)
         handle.seek(start)
         data = handle.read(end - start)
-        data = data[: data.rfind(b"\n") + 1]  # a line still being written waits
-        offset = start + len(data)
+        complete = data.rfind(b"\n") + 1
+        if complete == 0 and len(data) >= MAX_READ_BYTES:
+            # Megabytes with no line end are no trace: step over them rather than
+            # read the same bytes again every cycle.
+            log.warning("errorlog.flood", log=str(path), skipped_bytes=len(data))
+            complete = len(data)
+            data = b""
+        data = data[:complete]  # a line still being written waits
+        offset = start + complete
         occurrences: list[Occurrence] = []
         if data:
             self.read_logs += 1
@@ -211,11 +218,12 @@ def _raw_index(raw_lines: list[str], clean_index: int) -> int:
 
 
 class _Files:
-    """Watched files by resolved path, and relative trace paths resolved."""
+    """The watched file a trace's path names, if any (cached: a crash loop prints
+    the same paths again and again)."""
 
-    def __init__(self, files: Iterable[WatchedFile], guard: Guard) -> None:
-        self.by_real = {f.real: f for f in files}
-        self.guard = guard
+    def __init__(self, finder: Finder) -> None:
+        self.finder = finder
+        self.guard = finder.guard
         self._looked_up: dict[str, WatchedFile | None] = {}
         self._protected: dict[Path, bool] = {}
 
@@ -234,7 +242,7 @@ class _Files:
         if not os.path.isabs(printed):
             candidates = [root / printed for root in self.guard.roots]
         for candidate in candidates:
-            found = self.by_real.get(Path(os.path.realpath(candidate)))
+            found = self.finder.lookup(candidate)
             if found is not None:
                 return found
         return None
@@ -271,18 +279,13 @@ def _sha_of(path: Path) -> str | None:
 
 
 def collect(
-    config: Config,
-    store: Store,
-    files: Iterable[WatchedFile],
-    guard: Guard,
-    *,
-    now: float | None = None,
+    config: Config, store: Store, finder: Finder, *, now: float | None = None
 ) -> RuntimeStep:
     """Tail the [[errorlog]] files, record what they show, and return the active
     runtime errors as findings (one per file: the most recent)."""
     now = time.time() if now is None else now
     step = RuntimeStep()
-    watched = _Files(files, guard)
+    watched = _Files(finder)
     tail = Tail(store, now)
     occurrences = tail.read(config.errorlogs)
     step.read_logs = tail.read_logs
@@ -313,8 +316,8 @@ def collect(
     addressed = []
     for error in store.runtime_errors():
         path = Path(error.path)
-        current = watched.by_real.get(path)
-        if current is None or guard.is_protected(current.path) or _sha_of(path) != error.file_sha:
+        current = watched.lookup(error.path)
+        if current is None or watched.is_protected(current) or _sha_of(path) != error.file_sha:
             addressed.append(error.signature)
             log.info("runtime.addressed", file=error.path, error=error.message, why="file changed")
             continue

@@ -80,3 +80,22 @@ def test_a_linked_folder_is_not_followed(workspace, tmp_path):
     (elsewhere / "x.py").write_text("x = 1\n")
     (workspace.src / "linked").symlink_to(elsewhere)
     assert rels(workspace) == {}
+
+
+def test_lookup_applies_the_walks_rules_to_one_path(workspace):
+    from mechanic.config import load_config
+    from mechanic.discovery import Finder
+
+    workspace.write_config(watch={"exclude": ["**/vendor/**", "skip.js"]})
+    kept = workspace.file("lib/ok.js", "1;\n")
+    workspace.file("lib/vendor/dep.js", "1;\n")
+    workspace.file("skip.js", "1;\n")
+    workspace.file("notes.txt", "hi\n")
+    finder = Finder(load_config(workspace.config_path))
+    walked = {f.real for f in finder.files()}
+    for path in workspace.src.rglob("*"):
+        found = finder.lookup(path) if path.is_file() else None
+        assert (found is not None) == (path.resolve() in walked), path
+    found = finder.lookup(workspace.src / "lib" / ".." / "lib" / "ok.js")
+    assert found is not None and found.real == kept.resolve() and found.rel == "lib/ok.js"
+    assert finder.lookup(workspace.root / "config.toml") is None

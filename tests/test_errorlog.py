@@ -63,7 +63,7 @@ def step(space, now: float | None = None):
     config = load_config(space.config_path)
     finder = Finder(config)
     with Store.open(config.mechanic.state_dir) as store:
-        return collect(config, store, list(finder.files()), finder.guard, now=now)
+        return collect(config, store, finder, now=now)
 
 
 def runtime_rows(space):
@@ -374,3 +374,23 @@ def test_a_log_that_cannot_be_parsed_changes_nothing(space):
     (space.logs / "bin-error.log").write_bytes(bytes(range(256)) * 100 + b"\n")
     (space.logs / "dir-error.log").mkdir()
     assert step(space).findings == {}
+
+
+def test_megabytes_without_a_line_end_are_stepped_over(space, monkeypatch):
+    import mechanic.errorlog as errorlog
+
+    monkeypatch.setattr(errorlog, "MAX_READ_BYTES", 64 * 1024)
+    worker = space.file("worker.js", WORKER_JS)
+    log = space.logs / "worker-error.log"
+    log.write_bytes(b"x" * 200_000)  # a runaway write with no newline
+    step(space)
+    with Store.open(space.state) as store:
+        [offset] = store.log_offsets().values()
+    assert offset.offset == 200_000  # stepped over, not read again next cycle
+    with open(log, "a") as handle:
+        handle.write("\n")
+    crash(["node", str(worker)], log)
+    assert worker.resolve() in step(space).findings
+    with Store.open(space.state) as store:
+        [offset] = store.log_offsets().values()
+    assert offset.offset == log.stat().st_size
