@@ -39,6 +39,8 @@ def diagnose(config_path: Path) -> tuple[Config | None, list[Check]]:
         _node,
         _state_folder,
         _watch_roots,
+        _errorlogs,
+        _test_commands,
         _service,
         _daemon,
         _watch_limits,
@@ -192,6 +194,54 @@ def _watch_roots(config: Config) -> Iterator[Check]:
             yield Check(f"watch[{index}]", PROBLEM, f"{path} is not readable", f"chmod u+rx {path}")
         else:
             yield Check(f"watch[{index}]", OK, f"{path}")
+
+
+def _errorlogs(config: Config) -> Iterator[Check]:
+    import glob
+
+    for index, errorlog in enumerate(config.errorlogs):
+        name = f"errorlog[{index}]"
+        found = [p for p in glob.glob(errorlog.path, recursive=True) if os.path.isfile(p)]
+        unreadable = [p for p in found if not os.access(p, os.R_OK)]
+        if unreadable:
+            yield Check(
+                name,
+                PROBLEM,
+                f"{len(unreadable)} log(s) not readable, e.g. {unreadable[0]}",
+                "run mechanic as the user that owns the logs, or chmod o+r them",
+            )
+        elif not found:
+            folder = Path(errorlog.path).parent
+            yield Check(
+                name,
+                NOTE,
+                f"no file matches {errorlog.path} yet; runtime errors start when one does",
+                f"ls {shlex.quote(str(folder))}   (or edit errorlog path in {config.source})",
+            )
+        else:
+            yield Check(name, OK, f"{errorlog.path}: {len(found)} log(s)")
+
+
+def _test_commands(config: Config) -> Iterator[Check]:
+    import shutil
+
+    for index, watch in enumerate(config.watches):
+        for key in ("smoke_cmd", "test_cmd"):
+            args = getattr(watch, key)
+            if not args:
+                continue
+            program = args[0]
+            local = (watch.path / program).exists() if "/" in program else False
+            if shutil.which(program) is None and not local:
+                yield Check(
+                    f"watch[{index}].{key}",
+                    PROBLEM,
+                    f"{program} is not on PATH nor in {watch.path}: fixes there cannot be"
+                    " validated, so none is applied",
+                    f"install {program}, or give its full path in {config.source}",
+                )
+            else:
+                yield Check(f"watch[{index}].{key}", OK, shlex.join(args))
 
 
 def _service(config: Config) -> Iterator[Check]:

@@ -153,3 +153,18 @@ def test_check_lists_files_that_crashed(user):
     assert user.run("check").stdout.startswith(
         "worker.js:8:3: [javascript] ReferenceError: readCorrectionFile is not defined"
     )
+
+
+def test_doctor_checks_error_logs_and_test_commands(user, tmp_path):
+    from test_service import service_env
+
+    user.configure(test_cmd=["no-such-runner-xyz", "-q"], smoke_cmd=[sys.executable, "-V"])
+    result = user.run("doctor", env=service_env(tmp_path))
+    out = result.stdout
+    assert result.returncode == 1
+    assert "no file matches" in out and "logs/*-error.log" in out  # a note, not a problem
+    assert "no-such-runner-xyz is not on PATH" in out
+    assert "fix: install no-such-runner-xyz" in out
+    (user.root / "logs" / "app-error.log").write_text("")
+    out = user.run("doctor", env=service_env(tmp_path)).stdout
+    assert "logs/*-error.log: 1 log(s)" in out
