@@ -40,6 +40,7 @@ from pathlib import Path
 
 import structlog
 
+from mechanic import writegate
 from mechanic.config import WatchRoot
 
 log = structlog.get_logger("mechanic.validation")
@@ -114,8 +115,8 @@ def _wait_unreaped(pid: int, timeout: float) -> bool:
                 return True
         except ChildProcessError:
             return True
-        if time.monotonic() >= deadline:
-            return False
+        if time.monotonic() >= deadline or writegate.stop_requested():
+            return False  # a stopping daemon ends the test run now, not at its timeout
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(delay * 2, 0.2)
 

@@ -215,6 +215,42 @@ def test_a_stop_during_a_slow_model_call_exits_cleanly_and_writes_nothing(user, 
     assert any(e.get("event") == "daemon.stopped" for e in daemon.events())
 
 
+def test_a_stop_while_the_tests_validate_a_fix_ends_the_test_run_too(user, start):
+    marker = user.root / "tests-running"
+    script = user.root / "slow_tests.sh"
+    script.write_text(f'#!/bin/sh\necho $$ > "{marker}"\nexec sleep 60\n')
+    script.chmod(0o755)
+    user.write_config(
+        mechanic={"interval_minutes": 60, "quiet_seconds": 1},
+        llm={"backend": "ollama", "host": user.ollama.url, "timeout_seconds": 60},
+        watch={"test_cmd": [str(script)], "test_timeout_seconds": 120},
+    )
+    path = aged(user.file("calc.py", BROKEN_PY))
+    user.ollama.reply(FIXED_PY)
+    daemon = start(user)
+    daemon.wait_until(marker.exists)
+    time.sleep(0.2)  # let the script write its pid
+    test_pid = int(marker.read_text())
+    began = time.monotonic()
+    daemon.signal(signal.SIGTERM)
+    assert daemon.proc.wait(timeout=10) == 0
+    assert time.monotonic() - began < 10
+    assert path.read_text() == BROKEN_PY
+    # The test run was ended with the daemon, not left sleeping for a minute.
+    assert _gone(test_pid, timeout=5)
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def test_sd_notify_ready_and_watchdog_datagrams_arrive(user, start):
     folder = tempfile.mkdtemp(prefix="mn-", dir="/tmp")  # unix socket paths must be short
     address = os.path.join(folder, "notify")
