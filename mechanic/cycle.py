@@ -175,8 +175,7 @@ class _Cycle:
                 only=self.only,
             )
             report = CycleReport(cycle_id, self.dry_run, result)
-            if self.only is None:  # error logs are read by full cycles, not targeted checks
-                self._runtime(report)
+            self._runtime(report)
             self._log_scan(result)
             self.store.add_findings(cycle_id, result.findings.values())
             candidates = self._choose(report, checkers)

@@ -7,7 +7,6 @@ match relative to the watch root; `**` crosses folders.
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -26,11 +25,6 @@ _PROBE_CHILD = "\x01mechanic-probe\x01"
 
 def _spec(patterns: Iterable[str]) -> pathspec.PathSpec:
     return pathspec.PathSpec.from_lines("gitignore", list(patterns))
-
-
-@functools.lru_cache(maxsize=64)
-def _specs_of(watch: WatchRoot) -> tuple[pathspec.PathSpec, pathspec.PathSpec]:
-    return _spec(watch.include), _spec(watch.exclude)
 
 
 @dataclass(frozen=True)
@@ -108,35 +102,10 @@ class Finder:
         without walking: a targeted check touches just these files."""
         seen: set[Path] = set()
         for path in paths:
-            found = self.watched(Path(path))
+            found = self.lookup(Path(path))
             if found is not None and found.real not in seen:
                 seen.add(found.real)
                 yield found
-
-    def watched(self, path: Path) -> WatchedFile | None:
-        """`path` as a WatchedFile if a walk of the watch roots would yield it."""
-        path = Path(os.path.abspath(path))
-        for watch in self.config.watches:
-            root = Path(os.path.realpath(watch.path))
-            if root not in path.parents:
-                continue
-            rel = path.relative_to(root).as_posix()
-            language = language_of(path.name)
-            if language is None or not self._selected(watch, rel):
-                continue
-            return self._watched(root, path, rel, language)
-        return None
-
-    def _selected(self, watch: WatchRoot, rel: str) -> bool:
-        include, exclude = _specs_of(watch)
-        if not include.match_file(rel) or exclude.match_file(rel):
-            return False
-        parts = rel.split("/")[:-1]
-        # The walk prunes a folder whose imaginary child is excluded; do the same.
-        return not any(
-            exclude.match_file("/".join(parts[: i + 1]) + "/" + _PROBE_CHILD)
-            for i in range(len(parts))
-        )
 
     def _walk(self, watch: WatchRoot) -> Iterator[WatchedFile]:
         root = Path(os.path.realpath(watch.path))

@@ -78,7 +78,7 @@ class _Handler(FileSystemEventHandler):
         raw = event.dest_path if event.event_type == "moved" else event.src_path
         path = Path(os.fsdecode(raw))
         finder = self.watcher.finder  # replaced whole when the config is reloaded
-        found = finder.watched(path)
+        found = finder.lookup(path)
         if found is None or finder.guard.is_protected(found.path):
             return
         self.watcher.changes.touch(found.path)
