@@ -275,6 +275,34 @@ class JavaScriptChecker(Checker):
             results[path] = self._finding(path, answer)
         return results
 
+    def first_valid(
+        self, path: Path, text: str, edits: list[list[tuple[int, int, str]]], *, limit_s: float
+    ) -> tuple[int | None, int]:
+        """Index of the first of `edits` (each a list of (start, end, replacement) on
+        `text`, code point offsets) that V8 accepts as the content of `path`, and how
+        many were tried. One round trip to node for the whole batch."""
+        to16 = _utf16_offsets(text)
+        wire = [[[to16(s), to16(e), new] for s, e, new in edit] for edit in edits]
+        request = {
+            "op": "first_valid",
+            "path": os.path.abspath(path),
+            "source": text,
+            "edits": wire,
+            "limit_ms": max(1, int(limit_s * 1000)),
+        }
+        (answer,) = self._exchange([request], [path])
+        index = answer.get("index")
+        return (index if isinstance(index, int) else None), int(answer.get("tried") or 0)
+
+    def undeclared(self, path: Path, text: str) -> list[tuple[str, int, int]] | None:
+        """References to names declared nowhere in `text` and not known globals, as
+        (name, line, column); None when the text does not parse."""
+        request = {"op": "undeclared", "path": os.path.abspath(path), "source": text}
+        (answer,) = self._exchange([request], [path])
+        if not answer.get("parsed"):
+            return None
+        return [(str(n), int(line), int(col)) for n, line, col in answer.get("names") or []]
+
     def close(self) -> None:
         with self._lock:
             if self._process is not None:
@@ -311,7 +339,7 @@ class JavaScriptChecker(Checker):
         weakref.finalize(self, process.kill)
         return process
 
-    def _exchange(self, requests: list[dict[str, str]], paths: list[Path]) -> list[dict[str, Any]]:
+    def _exchange(self, requests: list[dict[str, Any]], paths: list[Path]) -> list[dict[str, Any]]:
         answers: list[dict[str, Any] | None] = [None] * len(requests)
         retried = False
         with self._lock:
@@ -337,7 +365,7 @@ class JavaScriptChecker(Checker):
     def _send_and_collect(
         self,
         process: _NodeProcess,
-        requests: list[dict[str, str]],
+        requests: list[dict[str, Any]],
         paths: list[Path],
         todo: list[int],
         answers: list[dict[str, Any] | None],
@@ -391,6 +419,16 @@ class JavaScriptChecker(Checker):
             column=answer.get("column"),
             message=str(answer.get("message") or "SyntaxError"),
         )
+
+
+def _utf16_offsets(text: str):
+    """Code point offset -> UTF-16 offset (what JavaScript strings index by)."""
+    if text.isascii():
+        return lambda offset: offset
+    prefix = [0]
+    for char in text:
+        prefix.append(prefix[-1] + (2 if ord(char) > 0xFFFF else 1))
+    return lambda offset: prefix[offset]
 
 
 def _utf8_safe(text: str) -> bool:

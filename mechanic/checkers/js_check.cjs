@@ -234,6 +234,8 @@ function answer(line) {
   try {
     const request = JSON.parse(line);
     id = request.id;
+    if (request.op === 'first_valid') return { id, ok: true, ...firstValid(request) };
+    if (request.op === 'undeclared') return { id, ok: true, ...undeclared(request) };
     const file = request.path;
     let source = request.source;
     if (typeof source !== 'string') {
@@ -249,6 +251,179 @@ function answer(line) {
     // A bug here, not a verdict on the file: the Python side reports it loudly.
     return { id, ok: false, internal: true, message: describe(error) };
   }
+}
+
+// --- batch candidate checking (the deterministic repair rung) ---------------------------
+//
+//   {"id": n, "op": "first_valid", "path": P, "source": S, "edits": [E, ...], "limit_ms": T}
+// where each E is a list of [start, end, text] replacements (UTF-16 offsets into S,
+// not overlapping). Answers {"id": n, "ok": true, "index": i|null, "tried": k}: the
+// first candidate V8 accepts, judged exactly as a file would be (judge()). One message
+// carries many candidates so that a search costs one round trip, not one per candidate.
+
+function applyEdits(source, edit) {
+  const parts = [...edit].sort((a, b) => b[0] - a[0]);
+  let out = source;
+  for (const [start, end, text] of parts) out = out.slice(0, start) + text + out.slice(end);
+  return out;
+}
+
+function firstValid(request) {
+  const deadline = Date.now() + (request.limit_ms || 2000);
+  const edits = request.edits || [];
+  for (let i = 0; i < edits.length; i += 1) {
+    if (Date.now() > deadline) return { index: null, tried: i, timed_out: true };
+    if (!judge(applyEdits(request.source, edits[i]), request.path)) return { index: i, tried: i + 1 };
+  }
+  return { index: null, tried: edits.length };
+}
+
+// --- undeclared names (static errors) -------------------------------------------------
+//
+//   {"id": n, "op": "undeclared", "path": P, "source": S}
+// Answers {"id": n, "ok": true, "names": [[name, line, column], ...]} for every reference
+// to a name declared nowhere in the file and not a known global, or {"parsed": false}
+// when acorn cannot parse it. Deliberately generous: any declaration anywhere in the
+// file (and any assignment to a bare name) counts, so only names that cannot resolve
+// at all are reported; `typeof x` is never a reference.
+
+// Browser, worker and common test-runner globals; node's own come from globalThis.
+const EXTRA_GLOBALS = `window self document navigator location history screen frames parent top
+opener localStorage sessionStorage indexedDB caches alert confirm prompt print open close
+XMLHttpRequest fetch Headers Request Response FormData Blob File FileReader FileList
+Event EventTarget CustomEvent MessageEvent ErrorEvent KeyboardEvent MouseEvent UIEvent
+PointerEvent TouchEvent FocusEvent InputEvent ProgressEvent Node Element HTMLElement
+HTMLDocument Document DocumentFragment Text Comment Attr NodeList HTMLCollection Image Audio
+Option getComputedStyle matchMedia requestAnimationFrame cancelAnimationFrame
+requestIdleCallback cancelIdleCallback MutationObserver ResizeObserver IntersectionObserver
+Worker SharedWorker ServiceWorker importScripts postMessage onmessage WebSocket EventSource
+Notification CSS CSSStyleSheet DOMParser XMLSerializer DOMException Range Selection
+getSelection scrollTo scrollBy innerWidth innerHeight outerWidth outerHeight devicePixelRatio
+pageXOffset pageYOffset scrollX scrollY customElements ShadowRoot HTMLCanvasElement
+CanvasRenderingContext2D WebGLRenderingContext OffscreenCanvas ImageData ImageBitmap
+createImageBitmap crypto Crypto SubtleCrypto origin name status external chrome browser
+define requirejs describe it test expect beforeEach afterEach beforeAll afterAll before
+after jest context suite setup teardown xit xdescribe fit fdescribe
+arguments undefined NaN Infinity eval globalThis`.split(/\s+/);
+let knownGlobals = null;
+
+function globalNames() {
+  if (!knownGlobals) {
+    knownGlobals = new Set(EXTRA_GLOBALS);
+    for (const name of Object.getOwnPropertyNames(globalThis)) knownGlobals.add(name);
+    for (const name of CJS_PARAMS) knownGlobals.add(name);
+    for (const name of ['require', 'module', 'exports', '__filename', '__dirname', 'global',
+      'process', 'Buffer', 'setImmediate', 'clearImmediate', 'console']) knownGlobals.add(name);
+  }
+  return knownGlobals;
+}
+
+function bindPattern(node, declared) {
+  if (!node) return;
+  switch (node.type) {
+    case 'Identifier': declared.add(node.name); break;
+    case 'ObjectPattern':
+      for (const p of node.properties) bindPattern(p.type === 'RestElement' ? p.argument : p.value, declared);
+      break;
+    case 'ArrayPattern': for (const e of node.elements) bindPattern(e, declared); break;
+    case 'AssignmentPattern': bindPattern(node.left, declared); break;
+    case 'RestElement': bindPattern(node.argument, declared); break;
+    default: break; // MemberExpression targets bind nothing
+  }
+}
+
+// Identifier children that are not references: property names, labels, export aliases.
+function notReference(parent, key, node) {
+  switch (parent.type) {
+    case 'MemberExpression': return key === 'property' && !parent.computed;
+    case 'Property': case 'MethodDefinition': case 'PropertyDefinition':
+      return key === 'key' && !parent.computed;
+    case 'LabeledStatement': case 'BreakStatement': case 'ContinueStatement': return key === 'label';
+    case 'ImportSpecifier': case 'ImportDefaultSpecifier': case 'ImportNamespaceSpecifier': return true;
+    case 'ExportSpecifier': return key === 'exported' || parent.__fromSource === true;
+    case 'ExportAllDeclaration': return key === 'exported';
+    case 'MetaProperty': return true;
+    case 'UnaryExpression': return parent.operator === 'typeof' && node.type === 'Identifier';
+    default: return false;
+  }
+}
+
+function collectNames(ast) {
+  const declared = new Set();
+  const references = [];
+  const visit = (node, parent, key) => {
+    if (!node || typeof node.type !== 'string') return;
+    switch (node.type) {
+      case 'VariableDeclarator': bindPattern(node.id, declared); break;
+      case 'FunctionDeclaration': case 'FunctionExpression': case 'ArrowFunctionExpression':
+        if (node.id) declared.add(node.id.name);
+        for (const param of node.params) bindPattern(param, declared);
+        break;
+      case 'ClassDeclaration': case 'ClassExpression': if (node.id) declared.add(node.id.name); break;
+      case 'CatchClause': bindPattern(node.param, declared); break;
+      case 'ImportSpecifier': case 'ImportDefaultSpecifier': case 'ImportNamespaceSpecifier':
+        declared.add(node.local.name);
+        break;
+      case 'AssignmentExpression': bindPattern(node.left, declared); break;
+      case 'ExportNamedDeclaration':
+        if (node.source) for (const s of node.specifiers) s.__fromSource = true;
+        break;
+      case 'Identifier':
+        if (!parent || !notReference(parent, key, node)) references.push(node);
+        return;
+      default: break;
+    }
+    for (const childKey of Object.keys(node)) {
+      if (childKey === 'loc' || childKey === '__fromSource') continue;
+      const child = node[childKey];
+      if (Array.isArray(child)) {
+        for (const item of child) if (item && typeof item.type === 'string') visit(item, node, childKey);
+      } else if (child && typeof child.type === 'string') {
+        visit(child, node, childKey);
+      }
+    }
+  };
+  visit(ast, null, null);
+  return { declared, references };
+}
+
+function globalComments(source, declared) {
+  // /* global a, b:writable */ and /* globals ... */ declare names, as in ESLint.
+  const pattern = /\/\*\s*globals?\s([^*]*)\*\//g;
+  let match;
+  while ((match = pattern.exec(source)) !== null) {
+    for (const item of match[1].split(/[\s,]+/)) if (item) declared.add(item.split(':')[0]);
+  }
+}
+
+function undeclared(request) {
+  acorn = acorn || require('./vendor/acorn.js');
+  let source = request.source;
+  if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
+  const mode = modeFor(request.path);
+  let ast = null;
+  for (const sourceType of mode === 'module' ? ['module'] : ['commonjs', 'module']) {
+    try {
+      ast = acorn.parse(source, {
+        ecmaVersion: 'latest', sourceType, allowHashBang: true, locations: true,
+        allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true,
+      });
+      break;
+    } catch {
+      ast = null;
+    }
+  }
+  if (!ast) return { parsed: false, names: [] };
+  const { declared, references } = collectNames(ast);
+  globalComments(source, declared);
+  const known = globalNames();
+  const names = [];
+  for (const ref of references) {
+    if (!declared.has(ref.name) && !known.has(ref.name)) {
+      names.push([ref.name, ref.loc.start.line, ref.loc.start.column + 1]);
+    }
+  }
+  return { parsed: true, names };
 }
 
 // Requests arrive in chunks that may hold many lines or a fraction of one (a large

@@ -1,0 +1,500 @@
+"""The zero-token rung: repair a syntax error by searching small edits near it.
+
+Most syntax errors in a file that used to work are one lost or extra token: a
+bracket, a colon, a comma, a quote, a keyword with two letters swapped, a line
+that lost its indentation. `search` lists such edits near the reported error,
+ranks them (what the error message suggests first, then by size and distance
+from the error) and accepts the first one that
+
+1. parses (Python: compile() in-process; JavaScript: a batch of candidates in one
+   message to the checker's long-lived node process),
+2. adds no static error (`mechanic.static.new_static_errors`), and
+3. leaves the rest of the file byte-identical (by construction: an edit replaces a
+   span of a few characters and nothing else).
+
+No model, no tokens; within `budget_seconds`. It never writes: the caller hands
+the text to the transaction like any other fix.
+"""
+
+from __future__ import annotations
+
+import keyword
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mechanic.checkers.base import Checker, Finding
+from mechanic.fixers.tokens import CLOSERS, OPENERS, Token, line_starts, tokenize
+
+LANGUAGES = ("python", "javascript")
+
+# An edit: (start, end, replacement) spans of the original text, not overlapping.
+Edit = tuple[tuple[int, int, str], ...]
+
+PY_KEYWORDS = frozenset(keyword.kwlist) | {"match", "case"}
+JS_KEYWORDS = frozenset(
+    "break case catch class const continue debugger default delete do else export extends"
+    " finally for function if import in instanceof let new return super switch this throw"
+    " try typeof var void while with yield async await static of null true false".split()
+)
+# Misspelt keywords shorter than this are too easily a real name (`fi`, `ni`).
+MIN_KEYWORD = 3
+WINDOW_BEFORE = 3  # lines before the error line searched for general edits
+WINDOW_AFTER = 1
+BRACKET_LINES = 40  # how far a missing closer may be from its opener
+JS_BATCH = 256
+
+
+@dataclass(order=True, frozen=True)
+class _Candidate:
+    cost: float
+    order: int  # ties keep generation order, which is itself meaningful
+    edit: Edit
+
+
+class _Generator:
+    """Ranked candidate edits for one file and one error."""
+
+    def __init__(self, text: str, finding: Finding) -> None:
+        self.text = text
+        self.language = finding.language
+        self.python = finding.language == "python"
+        self.message = finding.message
+        self.starts = line_starts(text)
+        self.lines = len(self.starts)
+        self.line = min(max(finding.line or self.lines, 1), self.lines)
+        column = max((finding.column or 1) - 1, 0)
+        line_end = self._line_end(self.line)
+        self.offset = min(self.starts[self.line - 1] + column, line_end)
+        self.tokens = [t for t in tokenize(text, finding.language) if t.kind != "comment"]
+        self.keywords = PY_KEYWORDS if self.python else JS_KEYWORDS
+        self._found: dict[Edit, float] = {}
+        self._order: dict[Edit, int] = {}
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _line_end(self, line: int) -> int:
+        """Offset of the newline ending `line` (or the end of the text)."""
+        if line >= self.lines:
+            return len(self.text)
+        return self.starts[line] - 1
+
+    def _line_of(self, offset: int) -> int:
+        lo, hi = 0, self.lines - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo + 1
+
+    def _distance(self, offset: int) -> float:
+        """Line distance from the error, plus a little for the column distance."""
+        line = self._line_of(offset)
+        lines = abs(line - self.line)
+        columns = abs(offset - self.offset) if line == self.line else 0
+        return lines + min(columns, 200) / 400
+
+    def add(self, cost: float, *edit: tuple[int, int, str]) -> None:
+        key = tuple(sorted(edit))
+        if self.text[key[0][0] : key[0][1]] == key[0][2] and len(key) == 1:
+            return  # a no-op
+        if key not in self._found or cost < self._found[key]:
+            self._found[key] = cost
+            self._order.setdefault(key, len(self._order))
+
+    def ranked(self) -> list[Edit]:
+        items = sorted(
+            _Candidate(cost, self._order[edit], edit) for edit, cost in self._found.items()
+        )
+        return [item.edit for item in items]
+
+    def hinted(self, *words: str) -> bool:
+        message = self.message.lower()
+        return any(word in message for word in words)
+
+    # -- generation --------------------------------------------------------------------
+
+    def generate(self) -> list[Edit]:
+        self._brackets()
+        self._quotes()
+        self._keywords()
+        if self.python:
+            self._indentation()
+            self._colons()
+        self._near_error()
+        return self.ranked()
+
+    def _window_tokens(self, before: int, after: int) -> list[tuple[int, Token]]:
+        low, high = self.line - before, self.line + after
+        return [(i, t) for i, t in enumerate(self.tokens) if low <= t.line <= high]
+
+    def _brackets(self) -> None:
+        """Edits the bracket structure points at: an extra closer, an unclosed opener."""
+        stack: list[int] = []  # token indexes of open brackets
+        unclosed: list[tuple[int, int | None]] = []  # (opener, index of what exposed it)
+        extra: list[int] = []
+        for i, token in enumerate(self.tokens):
+            if token.kind != "op":
+                continue
+            if token.text in OPENERS:
+                stack.append(i)
+            elif token.text in CLOSERS:
+                want = CLOSERS[token.text]
+                if stack and self.tokens[stack[-1]].text == want:
+                    stack.pop()
+                elif any(self.tokens[j].text == want for j in stack):
+                    while self.tokens[stack[-1]].text != want:
+                        unclosed.append((stack.pop(), i))
+                    stack.pop()
+                else:
+                    extra.append(i)
+        unclosed.extend((j, None) for j in stack)
+        hint = 0.0 if self.hinted("unmatched", "unexpected token", "does not match") else 0.3
+        for i in extra:
+            token = self.tokens[i]
+            self.add(hint + self._distance(token.start) * 0.5, (token.start, token.end, ""))
+        hint = 0.0 if self.hinted("never closed", "missing )", "end of input", "expected") else 0.3
+        for opener, exposed in unclosed:
+            self._close(opener, exposed, hint)
+
+    def _close(self, opener: int, exposed: int | None, base: float) -> None:
+        """Insert the closer an opener lacks: at the end of its own line first, then at
+        other token ends up to where the structure shows it must have closed."""
+        token = self.tokens[opener]
+        closer = OPENERS[token.text]
+        stop = len(self.tokens) if exposed is None else exposed + 1
+        limit_line = token.line + BRACKET_LINES
+        positions: list[tuple[float, int]] = []
+        for k in range(opener + 1, stop):
+            after = self.tokens[k - 1]
+            if after.line > limit_line:
+                break
+            here = self.tokens[k]
+            where = after.end
+            cost = base + 0.2 * abs(after.line - token.line)
+            if here.line != after.line:
+                cost -= 0.15  # at a line's end
+            if here.text in (":", ";", ",", ")", "]", "}") or here.kind in ("op",):
+                cost -= 0.05
+            positions.append((cost, where))
+            if here.line != after.line and self._indent_of(here.line) <= self._indent_of(
+                token.line
+            ):
+                # A line back at the opener's own indentation: the closer may start it.
+                positions.append((cost - 0.1, here.start))
+                if not self.python:
+                    positions.extend(self._blank_lines_between(after.line, here.line, cost - 0.12))
+        if exposed is None:
+            positions.append((base + 1.0, len(self.text.rstrip())))
+        for rank, (cost, where) in enumerate(sorted(positions)):
+            self.add(cost + rank * 0.001, (where, where, closer))
+        self.add(base + 1.5 + self._distance(token.start), (token.start, token.end, ""))
+
+    def _blank_lines_between(self, first: int, last: int, cost: float) -> list[tuple[float, int]]:
+        """End of whitespace-only lines between two lines: where a lone `}` was lost."""
+        out = []
+        for line in range(first + 1, last):
+            start, end = self.starts[line - 1], self._line_end(line)
+            if not self.text[start:end].strip():
+                out.append((cost, end))
+        return out
+
+    def _indent_of(self, line: int) -> int:
+        start, end = self.starts[line - 1], self._line_end(line)
+        segment = self.text[start:end]
+        return len(segment) - len(segment.lstrip(" \t"))
+
+    def _quotes(self) -> None:
+        """A dropped quote: close or open the unterminated string, or drop the stray one."""
+        hint = 0.0 if self.hinted("unterminated", "invalid or unexpected", "string") else 0.3
+        for i, token in self._window_tokens(WINDOW_BEFORE + 2, WINDOW_AFTER + 1):
+            if token.kind != "ustr":
+                continue
+            quote_at = token.start + len(token.text) - len(token.text.lstrip("rRbBuUfF"))
+            quote = self.text[quote_at]
+            if self.text.startswith(quote * 3, quote_at):
+                continue
+            base = hint + 0.3 * abs(token.line - self.line)
+            line_start = self.starts[token.line - 1]
+            self._close_string(token, quote_at, quote, base)
+            self._open_string(i, line_start, quote_at, quote, base + 0.1)
+            self.add(base + 0.8, (quote_at, quote_at + 1, ""))
+
+    def _close_string(self, token: Token, quote_at: int, quote: str, base: float) -> None:
+        body = self.text[quote_at + 1 : token.end]
+        # The string most likely ended before the line's trailing punctuation.
+        tail = len(body) - len(body.rstrip(" \t\r)]};,:"))
+        natural = quote_at + 1 + len(body) - tail
+        spots = []
+        for k in range(1, len(body) + 1):
+            where = quote_at + k
+            prev, nxt = self.text[where - 1], self.text[where] if where < token.end else "\n"
+            cost = base + 0.4 + 0.002 * abs(where - natural)
+            if where == natural:
+                cost = base
+            elif nxt in " \t\n)]};,:+%" and prev not in " \t":
+                cost = base + 0.2 + 0.002 * abs(where - natural)
+            spots.append((cost, where))
+        for cost, where in spots:
+            self.add(cost, (where, where, quote))
+
+    def _open_string(
+        self, index: int, line_start: int, quote_at: int, quote: str, base: float
+    ) -> None:
+        for k in range(index - 1, -1, -1):
+            token = self.tokens[k]
+            if token.start < line_start:
+                break
+            before = self.text[token.start - 1] if token.start else "\n"
+            cost = base + 0.05 * (index - k)
+            if before in " \t([{,=:":
+                cost -= 0.05
+            self.add(cost, (token.start, token.start, quote))
+
+    def _keywords(self) -> None:
+        """A keyword with one letter changed, added, dropped, or two letters swapped."""
+        counts: dict[str, int] = {}
+        for token in self.tokens:
+            if token.kind == "name":
+                counts[token.text] = counts.get(token.text, 0) + 1
+        hint = 0.1 if self.hinted("invalid syntax", "unexpected identifier", "expected") else 0.4
+        for _, token in self._window_tokens(WINDOW_BEFORE, WINDOW_AFTER):
+            if token.kind != "name" or token.text in self.keywords:
+                continue
+            common = 0.5 if counts.get(token.text, 0) > 1 else 0.0
+            for word in _near_keywords(token.text, self.keywords):
+                cost = hint + common + self._distance(token.start) * 0.5
+                self.add(cost, (token.start, token.end, word))
+
+    def _indentation(self) -> None:
+        """Python: a line that lost (or gained) a level of indentation."""
+        hinted = self.hinted("indent")
+        base = 0.0 if hinted else 1.2
+        unit = self._indent_unit()
+        lines = range(max(1, self.line - WINDOW_BEFORE), min(self.lines, self.line + 1) + 1)
+        for line in lines:
+            start, end = self.starts[line - 1], self._line_end(line)
+            segment = self.text[start:end]
+            if not segment.strip() or segment.lstrip().startswith("#"):
+                continue
+            own = segment[: len(segment) - len(segment.lstrip(" \t"))]
+            previous = self._neighbour_indent(line, -1)
+            following = self._neighbour_indent(line, +1)
+            distance = abs(line - self.line)
+            choices = []
+            if previous is not None:
+                opens_block = self._ends_with_colon(line, -1)
+                deeper = previous + unit
+                choices.append((0.0 if opens_block else 0.3, deeper))
+                choices.append((0.2 if opens_block else 0.1, previous))
+            if following is not None:
+                choices.append((0.15, following))
+            if len(own) >= len(unit):
+                choices.append((0.6, own[: len(own) - len(unit)]))
+            choices.append((0.4, own + unit))
+            # "unexpected indent" at a line usually means the line above lost its indent.
+            if self.hinted("unexpected indent") and line == self.line - 1:
+                base_here = base - 0.2
+            else:
+                base_here = base
+            for extra, indent in choices:
+                if indent != own:
+                    self.add(base_here + extra + distance * 0.5, (start, start + len(own), indent))
+
+    def _indent_unit(self) -> str:
+        counts: dict[str, int] = {}
+        for start in self.starts[:2000]:
+            end = self.text.find("\n", start)
+            segment = self.text[start : end if end >= 0 else len(self.text)]
+            stripped = segment.lstrip(" \t")
+            if stripped and len(stripped) < len(segment):
+                indent = segment[: len(segment) - len(stripped)]
+                if indent.startswith("\t"):
+                    counts["\t"] = counts.get("\t", 0) + 1
+                elif len(indent) in (2, 4, 8) or len(indent) % 4 == 0:
+                    unit = " " * (4 if len(indent) % 4 == 0 else 2)
+                    counts[unit] = counts.get(unit, 0) + 1
+        return max(counts, key=lambda u: counts[u]) if counts else "    "
+
+    def _neighbour_indent(self, line: int, step: int) -> str | None:
+        other = line + step
+        while 1 <= other <= self.lines:
+            start, end = self.starts[other - 1], self._line_end(other)
+            segment = self.text[start:end]
+            if segment.strip() and not segment.lstrip().startswith("#"):
+                return segment[: len(segment) - len(segment.lstrip(" \t"))]
+            other += step
+        return None
+
+    def _ends_with_colon(self, line: int, step: int) -> bool:
+        other = line + step
+        while 1 <= other <= self.lines:
+            start, end = self.starts[other - 1], self._line_end(other)
+            code = self.text[start:end].split("#", 1)[0].rstrip()
+            if code:
+                return code.endswith(":")
+            other += step
+        return False
+
+    def _colons(self) -> None:
+        """Python: a compound statement's header without its colon."""
+        hint = 0.0 if self.hinted("expected ':'") else 0.3
+        headers = ("if", "elif", "else", "for", "while", "def", "class", "try", "except")
+        headers += ("finally", "with", "async", "match", "case", "lambda")
+        for line in range(max(1, self.line - WINDOW_BEFORE), min(self.lines, self.line) + 1):
+            start, end = self.starts[line - 1], self._line_end(line)
+            segment = self.text[start:end]
+            words = segment.split(None, 1)
+            if not words or words[0].rstrip(":(") not in headers:
+                continue
+            code = segment.split("#", 1)[0].rstrip() if "#" in segment else segment.rstrip()
+            if code.endswith((":", ",", "(", "[", "{", "\\")):
+                continue
+            where = start + len(code)
+            self.add(hint + 0.5 * abs(line - self.line), (where, where, ":"))
+
+    def _near_error(self) -> None:
+        """One token inserted, deleted or replaced anywhere close to the error."""
+        inserts = [":", ",", ")", "]", "}", "(", "[", "{"] + ([] if self.python else [";"])
+        comma = 0.0 if self.hinted("comma", "unexpected string", "unexpected number") else 0.4
+        semicolon = 0.3 if self.hinted("unexpected identifier", "unexpected token") else 0.6
+        costs = {":": 0.6, ",": comma + 0.2, ";": semicolon}
+        window = self._window_tokens(WINDOW_BEFORE, WINDOW_AFTER)
+        for i, token in window:
+            distance = self._distance(token.start)
+            boundary = self.tokens[i - 1].end if i else token.start
+            for mark in inserts:
+                base = 1.0 + costs.get(mark, 0.8) + distance
+                self.add(base, (token.start, token.start, mark))
+                if boundary != token.start:
+                    self.add(base + 0.05, (boundary, boundary, mark))
+                self.add(base + 0.1, (token.end, token.end, mark))
+            if token.kind == "op" or token.kind == "name" and token.text in self.keywords:
+                self.add(1.3 + distance, (token.start, token.end, ""))
+                if token.kind == "op" and len(token.text) == 1:
+                    for mark in inserts:
+                        if mark != token.text:
+                            self.add(1.6 + distance, (token.start, token.end, mark))
+
+
+def _near_keywords(word: str, keywords: frozenset[str]) -> list[str]:
+    """Keywords one transposition, substitution, insertion or deletion from `word`."""
+    if len(word) < MIN_KEYWORD - 1 or not word.isascii():
+        return []
+    found = []
+    for candidate in sorted(keywords):
+        if len(candidate) < MIN_KEYWORD or abs(len(candidate) - len(word)) > 1:
+            continue
+        if _one_edit(word, candidate):
+            found.append(candidate)
+    return found
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and (
+            a[diffs[1]] == b[diffs[0]]
+        )
+    if len(a) > len(b):
+        a, b = b, a
+    return any(a == b[:i] + b[i + 1 :] for i in range(len(b)))
+
+
+def _apply(text: str, edit: Edit) -> str:
+    out = text
+    for start, end, new in sorted(edit, reverse=True):
+        out = out[:start] + new + out[end:]
+    return out
+
+
+# --- validation -----------------------------------------------------------------------
+
+
+def _python_parses(text: str, path: Path) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _python_valid(text: str, edits: list[Edit], path: Path, deadline: float) -> Iterator[int]:
+    for index, edit in enumerate(edits):
+        if time.monotonic() > deadline:
+            return
+        if _python_parses(_apply(text, edit), path):
+            yield index
+
+
+def _javascript_valid(
+    text: str, edits: list[Edit], path: Path, deadline: float, checker: Checker
+) -> Iterator[int]:
+    first_valid = getattr(checker, "first_valid", None)
+    offset = 0
+    while offset < len(edits):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        batch = edits[offset : offset + JS_BATCH]
+        if first_valid is not None:
+            index, tried = first_valid(path, text, [list(e) for e in batch], limit_s=left)
+        else:  # any checker: one candidate at a time
+            index, tried = None, 0
+            for k, edit in enumerate(batch):
+                tried = k + 1
+                if checker.check_source(path, _apply(text, edit).encode("utf-8")) is None:
+                    index = k
+                    break
+        if index is None:
+            if tried < len(batch):
+                return  # node ran out of time
+            offset += len(batch)
+            continue
+        yield offset + index
+        offset += index + 1
+
+
+def search(
+    text: str,
+    finding: Finding,
+    checker: Checker,
+    path: Path,
+    *,
+    static: bool = True,
+    budget_seconds: float = 2.0,
+) -> str | None:
+    """The whole fixed text, differing from `text` only by a small edit near the
+    error, or None when no such edit parses (and adds no static error) in time."""
+    if finding.kind != "syntax" or finding.language not in LANGUAGES or not text:
+        return None
+    deadline = time.monotonic() + budget_seconds
+    edits = _Generator(text, finding).generate()
+    if finding.language == "python":
+        valid = _python_valid(text, edits, path, deadline)
+    else:
+        valid = _javascript_valid(text, edits, path, deadline, checker)
+    for index in valid:
+        fixed = _apply(text, edits[index])
+        if static and _adds_static_error(finding.language, text, fixed, path, checker):
+            continue
+        return fixed
+    return None
+
+
+def _adds_static_error(language: str, before: str, after: str, path: Path, checker: Checker) -> bool:
+    from mechanic.static import new_static_errors
+
+    return bool(new_static_errors(language, before, after, path, checker=checker))
+
+
