@@ -18,6 +18,7 @@ the text to the transaction like any other fix.
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import time
 import warnings
@@ -29,6 +30,7 @@ from mechanic.checkers.base import Checker, Finding
 from mechanic.fixers.tokens import CLOSERS, OPENERS, Token, line_starts, tokenize
 
 LANGUAGES = ("python", "javascript")
+_BUILTINS = frozenset(dir(builtins)) | {"console", "require", "module", "exports", "Object"}
 
 # An edit: (start, end, replacement) spans of the original text, not overlapping.
 Edit = tuple[tuple[int, int, str], ...]
@@ -70,6 +72,13 @@ class _Generator:
         self.offset = min(self.starts[self.line - 1] + column, line_end)
         self.tokens = [t for t in tokenize(text, finding.language) if t.kind != "comment"]
         self.keywords = PY_KEYWORDS if self.python else JS_KEYWORDS
+        self.counts: dict[str, int] = {}
+        for token in self.tokens:
+            if token.kind == "name":
+                self.counts[token.text] = self.counts.get(token.text, 0) + 1
+        self._by_line: dict[int, list[Token]] = {}
+        for token in self.tokens:
+            self._by_line.setdefault(token.line, []).append(token)
         self._found: dict[Edit, float] = {}
         self._order: dict[Edit, int] = {}
 
@@ -156,43 +165,103 @@ class _Generator:
         hint = 0.0 if self.hinted("unmatched", "unexpected token", "does not match") else 0.3
         for i in extra:
             token = self.tokens[i]
-            self.add(hint + self._distance(token.start) * 0.5, (token.start, token.end, ""))
+            doubled = token.start > 0 and self.text[token.start - 1] == token.text
+            cost = hint + (0.0 if doubled else 0.35) + self._distance(token.start) * 0.5
+            self.add(cost, (token.start, token.end, ""))
+            self._open(i, hint + (0.3 if doubled else 0.0))
         hint = 0.0 if self.hinted("never closed", "missing )", "end of input", "expected") else 0.3
         for opener, exposed in unclosed:
             self._close(opener, exposed, hint)
 
+    def _open(self, closer: int, base: float) -> None:
+        """Insert the opener an unmatched closer lacks, earlier on its line: after a
+        name (a call or a subscript), even inside a name the lost bracket merged."""
+        token = self.tokens[closer]
+        opener = CLOSERS[token.text]
+        line_start = self.starts[token.line - 1]
+        for k in range(closer - 1, -1, -1):
+            here = self.tokens[k]
+            if here.end <= line_start:
+                break
+            steps = (closer - k) * 0.02
+            previous = self.tokens[k - 1] if k else None
+            if previous is not None and previous.end == here.start and previous.kind == "name":
+                self.add(base + steps, (here.start, here.start, opener))  # f(x -> f(x
+            elif previous is not None and previous.kind == "name":
+                self.add(base + 0.15 + steps, (previous.end, previous.end, opener))
+            self.add(base + 0.3 + steps, (here.start, here.start, opener))
+            if here.kind == "name" and len(here.text) > 1:
+                for cut in range(1, len(here.text)):
+                    head, tail = here.text[:cut], here.text[cut:]
+                    if self._known(head) and (self._known(tail) or tail in "bBrRfFuU"):
+                        where = here.start + cut
+                        self.add(base + 0.05 + steps, (where, where, opener))
+
+    def _known(self, name: str) -> bool:
+        """A name the file uses elsewhere (or a builtin), so a merged token can be split."""
+        return self.counts.get(name, 0) > 0 or name in _BUILTINS
+
     def _close(self, opener: int, exposed: int | None, base: float) -> None:
-        """Insert the closer an opener lacks: at the end of its own line first, then at
-        other token ends up to where the structure shows it must have closed."""
+        """Insert the closer an opener lacks. Where the code's layout says: at the end of
+        the opener's line when more follows it there, else where the indentation comes
+        back to the opener's level (a block's lost `}`); then at any token end up to
+        where the structure shows it must have closed."""
         token = self.tokens[opener]
         closer = OPENERS[token.text]
         stop = len(self.tokens) if exposed is None else exposed + 1
         limit_line = token.line + BRACKET_LINES
-        positions: list[tuple[float, int]] = []
+        block = opener + 1 >= len(self.tokens) or self.tokens[opener + 1].line != token.line
+        own_indent = self._indent_of(token.line)
+        spots: list[tuple[float, int]] = []
+        if not block:
+            spots.append((base - 0.3, self._end_spot(token.line, closer)))
+        last_code_line = token.line
+        for k in range(opener + 1, stop):
+            here = self.tokens[k]
+            if here.line > limit_line:
+                break
+            if here.line != self.tokens[k - 1].line:
+                if self._indent_of(here.line) <= own_indent and here.line > token.line:
+                    # Back at the opener's level: the construct ended just before.
+                    if here.text != closer:
+                        spots.append((base - 0.3, here.start))
+                    if not self.python:
+                        spots.extend(self._blank_lines_between(last_code_line, here.line, base - 0.35))
+                    spots.append((base - 0.2, self._end_spot(last_code_line, closer)))
+                    break
+                last_code_line = here.line
+        generic = []
         for k in range(opener + 1, stop):
             after = self.tokens[k - 1]
             if after.line > limit_line:
                 break
             here = self.tokens[k]
-            where = after.end
-            cost = base + 0.2 * abs(after.line - token.line)
+            cost = base + 0.3 + 0.1 * abs(after.line - token.line)
+            if block and after.line == token.line:
+                cost += 1.0
             if here.line != after.line:
-                cost -= 0.15  # at a line's end
-            if here.text in (":", ";", ",", ")", "]", "}") or here.kind in ("op",):
-                cost -= 0.05
-            positions.append((cost, where))
-            if here.line != after.line and self._indent_of(here.line) <= self._indent_of(
-                token.line
-            ):
-                # A line back at the opener's own indentation: the closer may start it.
-                positions.append((cost - 0.1, here.start))
-                if not self.python:
-                    positions.extend(self._blank_lines_between(after.line, here.line, cost - 0.12))
+                cost -= 0.1  # at a line's end
+            generic.append((cost, after.end))
         if exposed is None:
-            positions.append((base + 1.0, len(self.text.rstrip())))
-        for rank, (cost, where) in enumerate(sorted(positions)):
+            generic.append((base + 1.0, len(self.text.rstrip())))
+        for rank, (cost, where) in enumerate(sorted(spots) + sorted(generic)):
             self.add(cost + rank * 0.001, (where, where, closer))
         self.add(base + 1.5 + self._distance(token.start), (token.start, token.end, ""))
+
+    def _end_spot(self, line: int, closer: str) -> int:
+        """Where a closer at the end of `line` goes: after its last token, but before a
+        trailing `,` `;` `:` (or a `{` when closing a parenthesis)."""
+        last = None
+        for token in self.tokens_on(line):
+            last = token
+        if last is None:
+            return self._line_end(line)
+        if last.text in (",", ";", ":") or (last.text == "{" and closer == ")"):
+            return last.start
+        return last.end
+
+    def tokens_on(self, line: int) -> list[Token]:
+        return self._by_line.get(line, [])
 
     def _blank_lines_between(self, first: int, last: int, cost: float) -> list[tuple[float, int]]:
         """End of whitespace-only lines between two lines: where a lone `}` was lost."""
@@ -230,9 +299,10 @@ class _Generator:
         tail = len(body) - len(body.rstrip(" \t\r)]};,:"))
         natural = quote_at + 1 + len(body) - tail
         spots = []
-        for k in range(1, len(body) + 1):
+        for k in range(1, len(body) + 2):
             where = quote_at + k
-            prev, nxt = self.text[where - 1], self.text[where] if where < token.end else "\n"
+            prev = self.text[where - 1]
+            nxt = self.text[where] if where < token.end else "\n"
             cost = base + 0.4 + 0.002 * abs(where - natural)
             if where == natural:
                 cost = base
@@ -257,18 +327,17 @@ class _Generator:
 
     def _keywords(self) -> None:
         """A keyword with one letter changed, added, dropped, or two letters swapped."""
-        counts: dict[str, int] = {}
-        for token in self.tokens:
-            if token.kind == "name":
-                counts[token.text] = counts.get(token.text, 0) + 1
         hint = 0.1 if self.hinted("invalid syntax", "unexpected identifier", "expected") else 0.4
         for _, token in self._window_tokens(WINDOW_BEFORE, WINDOW_AFTER):
             if token.kind != "name" or token.text in self.keywords:
                 continue
-            common = 0.5 if counts.get(token.text, 0) > 1 else 0.0
-            for word in _near_keywords(token.text, self.keywords):
-                cost = hint + common + self._distance(token.start) * 0.5
-                self.add(cost, (token.start, token.end, word))
+            unique = self.counts.get(token.text, 0) == 1 and not self._known_builtin(token.text)
+            for word in _near_keywords(token.text, self.keywords, short=unique):
+                cost = hint + (0.0 if unique else 0.6) + self._distance(token.start) * 0.3
+                self.add(cost - (0.1 if unique else 0.0), (token.start, token.end, word))
+
+    def _known_builtin(self, name: str) -> bool:
+        return name in _BUILTINS
 
     def _indentation(self) -> None:
         """Python: a line that lost (or gained) a level of indentation."""
@@ -297,13 +366,25 @@ class _Generator:
                 choices.append((0.6, own[: len(own) - len(unit)]))
             choices.append((0.4, own + unit))
             # "unexpected indent" at a line usually means the line above lost its indent.
-            if self.hinted("unexpected indent") and line == self.line - 1:
-                base_here = base - 0.2
+            if self.hinted("unexpected indent") and line == self._previous_code_line(self.line):
+                base_here = base - 0.6
+            elif self.hinted("unexpected indent") and line == self.line:
+                base_here = base + 0.3
             else:
                 base_here = base
             for extra, indent in choices:
                 if indent != own:
                     self.add(base_here + extra + distance * 0.5, (start, start + len(own), indent))
+
+    def _previous_code_line(self, line: int) -> int:
+        other = line - 1
+        while other >= 1:
+            start, end = self.starts[other - 1], self._line_end(other)
+            segment = self.text[start:end].strip()
+            if segment and not segment.startswith("#"):
+                return other
+            other -= 1
+        return 0
 
     def _indent_unit(self) -> str:
         counts: dict[str, int] = {}
@@ -359,35 +440,41 @@ class _Generator:
 
     def _near_error(self) -> None:
         """One token inserted, deleted or replaced anywhere close to the error."""
-        inserts = [":", ",", ")", "]", "}", "(", "[", "{"] + ([] if self.python else [";"])
-        comma = 0.0 if self.hinted("comma", "unexpected string", "unexpected number") else 0.4
+        inserts = [",", ":", ")", "]", "}", "(", "[", "{"] + ([] if self.python else [";"])
+        comma = 0.0 if self.hinted("comma", "unexpected string", "unexpected number") else 0.2
         semicolon = 0.3 if self.hinted("unexpected identifier", "unexpected token") else 0.6
-        costs = {":": 0.6, ",": comma + 0.2, ";": semicolon}
+        colon = 0.9 if self.python else 0.3
+        costs = {":": colon, ",": comma, ";": semicolon}
         window = self._window_tokens(WINDOW_BEFORE, WINDOW_AFTER)
         for i, token in window:
             distance = self._distance(token.start)
             boundary = self.tokens[i - 1].end if i else token.start
             for mark in inserts:
                 base = 1.0 + costs.get(mark, 0.8) + distance
-                self.add(base, (token.start, token.start, mark))
-                if boundary != token.start:
-                    self.add(base + 0.05, (boundary, boundary, mark))
+                if mark in OPENERS:
+                    self.add(base, (token.start, token.start, mark))
+                else:
+                    self.add(base, (boundary, boundary, mark))
+                    self.add(base + 0.05, (token.start, token.start, mark))
                 self.add(base + 0.1, (token.end, token.end, mark))
-            if token.kind == "op" or token.kind == "name" and token.text in self.keywords:
+            if token.kind == "op":
                 self.add(1.3 + distance, (token.start, token.end, ""))
-                if token.kind == "op" and len(token.text) == 1:
+                if len(token.text) == 1:
                     for mark in inserts:
                         if mark != token.text:
                             self.add(1.6 + distance, (token.start, token.end, mark))
+            elif token.kind == "name" and token.text in self.keywords:
+                self.add(2.5 + distance, (token.start, token.end, ""))
 
 
-def _near_keywords(word: str, keywords: frozenset[str]) -> list[str]:
-    """Keywords one transposition, substitution, insertion or deletion from `word`."""
-    if len(word) < MIN_KEYWORD - 1 or not word.isascii():
+def _near_keywords(word: str, keywords: frozenset[str], *, short: bool = False) -> list[str]:
+    """Keywords one transposition, substitution, insertion or deletion from `word`
+    (two-letter keywords only when `short`: `fi` is a name as often as a typo)."""
+    if len(word) < 2 or not word.isascii():
         return []
     found = []
     for candidate in sorted(keywords):
-        if len(candidate) < MIN_KEYWORD or abs(len(candidate) - len(word)) > 1:
+        if len(candidate) < (2 if short else MIN_KEYWORD) or abs(len(candidate) - len(word)) > 1:
             continue
         if _one_edit(word, candidate):
             found.append(candidate)
