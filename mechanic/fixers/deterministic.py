@@ -179,23 +179,23 @@ class _Generator:
         token = self.tokens[closer]
         opener = CLOSERS[token.text]
         line_start = self.starts[token.line - 1]
+        near = self._distance(token.start) * 0.5
         for k in range(closer - 1, -1, -1):
             here = self.tokens[k]
             if here.end <= line_start:
                 break
-            steps = (closer - k) * 0.02
-            previous = self.tokens[k - 1] if k else None
-            if previous is not None and previous.end == here.start and previous.kind == "name":
-                self.add(base + steps, (here.start, here.start, opener))  # f(x -> f(x
-            elif previous is not None and previous.kind == "name":
-                self.add(base + 0.15 + steps, (previous.end, previous.end, opener))
+            steps = near + (closer - k) * 0.02
+            if here.kind == "name" and here.text not in self.keywords:
+                self.add(base + steps, (here.end, here.end, opener))  # f x) -> f(x)
             self.add(base + 0.3 + steps, (here.start, here.start, opener))
             if here.kind == "name" and len(here.text) > 1:
                 for cut in range(1, len(here.text)):
                     head, tail = here.text[:cut], here.text[cut:]
-                    if self._known(head) and (self._known(tail) or tail in "bBrRfFuU"):
+                    known = self._known(head) + (self._known(tail) or tail in "bBrRfFuU")
+                    if known:
                         where = here.start + cut
-                        self.add(base + 0.05 + steps, (where, where, opener))
+                        cost = base + steps + (-0.05 if known == 2 else 0.1)
+                        self.add(cost, (where, where, opener))
 
     def _known(self, name: str) -> bool:
         """A name the file uses elsewhere (or a builtin), so a merged token can be split."""
@@ -214,7 +214,9 @@ class _Generator:
         own_indent = self._indent_of(token.line)
         spots: list[tuple[float, int]] = []
         if not block:
-            spots.append((base - 0.3, self._end_spot(token.line, closer)))
+            line_tokens = self.tokens_on(token.line)
+            continues = line_tokens[-1].text in (",", "(", "[", "{", "\\")
+            spots.append((base - (0.1 if continues else 0.3), self._end_spot(token.line, closer)))
         last_code_line = token.line
         for k in range(opener + 1, stop):
             here = self.tokens[k]
@@ -324,6 +326,13 @@ class _Generator:
             if before in " \t([{,=:":
                 cost -= 0.05
             self.add(cost, (token.start, token.start, quote))
+            prefix = len(token.text) - len(token.text.lstrip("fFrRbBuU"))
+            if self.python and token.kind == "name" and 0 < prefix <= 2 < len(token.text):
+                # f"{x}" that lost its opening quote reads as a name: fSee...
+                body = self.text[token.start : self.tokens[index].start]
+                favoured = -0.08 if "{" in body and "f" in token.text[:prefix].lower() else 0.02
+                where = token.start + prefix
+                self.add(cost + favoured, (where, where, quote))
 
     def _keywords(self) -> None:
         """A keyword with one letter changed, added, dropped, or two letters swapped."""
