@@ -84,6 +84,7 @@ class LLMSettings:
 @dataclass(frozen=True)
 class RepairSettings:
     mode: str
+    deterministic: bool = True  # try the zero-token rung before any model
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "repair": {
         "mode": Key((str,), "whole", _one_of(REPAIR_MODES)),
+        "deterministic": Key((bool,), True, None),
     },
 }
 
@@ -382,7 +384,10 @@ class _Validator:
                 model_path=self._path(llm["model_path"]) if llm["model_path"] else None,
                 threads=llm["threads"],
             ),
-            repair=RepairSettings(mode=sections["repair"]["mode"]),
+            repair=RepairSettings(
+                mode=sections["repair"]["mode"],
+                deterministic=sections["repair"]["deterministic"],
+            ),
             watches=self._watches(data.get("watch", [])),
             errorlogs=self._errorlogs(data.get("errorlog", [])),
         )

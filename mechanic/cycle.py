@@ -20,12 +20,17 @@ from mechanic.checkers.base import Finding
 from mechanic.config import Config
 from mechanic.discovery import Finder, WatchedFile
 from mechanic.errors import BackendError, MechanicError
+from mechanic.fixers import rung
 from mechanic.prompt import error_text
 from mechanic.repair import Candidate, Repairer
 from mechanic.scan import ScanResult, scan
 from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
 
 log = structlog.get_logger("mechanic.cycle")
+
+# Zero-token searches in one cycle stop after this long, so a tree full of files no
+# small edit can fix does not stall every cycle; the rest wait for the next one.
+ZERO_TOKEN_CYCLE_SECONDS = 20.0
 
 
 class CycleBusy(MechanicError):
@@ -155,6 +160,7 @@ class _Cycle:
         self.finder = Finder(config)
         self.only = only
         self.quiet_seconds = quiet_seconds
+        self.zero_token_left = ZERO_TOKEN_CYCLE_SECONDS
 
     def run(self) -> CycleReport:
         started = time.monotonic()
@@ -271,6 +277,8 @@ class _Cycle:
             elif str(path) in cooling:
                 until = time.strftime("%Y-%m-%d %H:%M", time.localtime(cooling[str(path)]))
                 reason = f"in cooldown until {until} (file_cooldown_hours)"
+            elif self._zero_token(report, watched, finding, checkers):
+                continue  # fixed without a model, or (dry run) reported as fixable
             elif self.dry_run:
                 reason = "dry run: nothing is sent or written"
             elif self.config.llm.backend == "none":
@@ -283,6 +291,42 @@ class _Cycle:
             report.held[path] = reason
             log.info("repair.held", file=str(path), reason=reason)
         return chosen
+
+    def _zero_token(
+        self, report: CycleReport, watched: WatchedFile, finding: Finding, checkers: CheckerSet
+    ) -> bool:
+        """The first rung: small token edits, no model. True when it settled the file
+        (applied, or found in a dry run); otherwise the file goes on to the model."""
+        if not self.config.repair.deterministic or not rung.applies_to(finding):
+            return False
+        if self.zero_token_left <= 0:
+            return False
+        started = time.monotonic()
+        try:
+            outcome = rung.try_zero_token(
+                watched.real,
+                finding,
+                checkers,
+                backup_dir=self.config.mechanic.backup_dir,
+                guard=self.finder.guard,
+                dry_run=self.dry_run,
+                budget_seconds=min(rung.BUDGET_SECONDS, self.zero_token_left),
+            )
+        except Exception:  # one file's bug must not end the cycle
+            log.exception("zero_token.crashed", file=str(watched.real))
+            return False
+        finally:
+            self.zero_token_left -= time.monotonic() - started
+        if outcome is None:
+            return False
+        if isinstance(outcome, rung.Found):
+            report.held[watched.real] = (
+                "dry run: a zero-token fix was found (nothing written):\n" + outcome.diff.rstrip()
+            )
+            log.info("repair.held", file=str(watched.real), reason="dry run: zero-token fix found")
+            return True
+        self._record(report, outcome)
+        return outcome.outcome == "applied"
 
     def _repair(
         self, report: CycleReport, candidates: list[Candidate], checkers: CheckerSet

@@ -1,0 +1,102 @@
+"""The zero-token rung as one step of a cycle: a broken file in, an attempt out.
+
+Reads the file, runs `deterministic.search` on its syntax finding, and hands a
+found fix to the transaction (the only writer). The attempt is recorded like a
+model's, with backend "deterministic", no model and zero tokens, so status and
+`mechanic revert` treat it like any other fix. Nothing found means no attempt:
+the file goes on to the model, if there is one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from mechanic.checkers import CheckerSet
+from mechanic.checkers.base import Finding
+from mechanic.discovery import Guard
+from mechanic.fixers.deterministic import LANGUAGES, search
+from mechanic.prompt import error_text
+from mechanic.store import AttemptRecord
+from mechanic.textfile import NotText, decode, encode
+from mechanic.transaction import apply_fix, sha256, unified_diff
+
+log = structlog.get_logger("mechanic.fixers")
+
+BACKEND = "deterministic"
+BUDGET_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the rung found in a dry run: the diff it would apply."""
+
+    diff: str
+
+
+def applies_to(finding: Finding) -> bool:
+    return finding.kind == "syntax" and finding.language in LANGUAGES
+
+
+def try_zero_token(
+    target: Path,
+    finding: Finding,
+    checkers: CheckerSet,
+    *,
+    backup_dir: Path,
+    guard: Guard,
+    dry_run: bool = False,
+    budget_seconds: float = BUDGET_SECONDS,
+) -> AttemptRecord | Found | None:
+    """Search a small edit that fixes `finding` in `target` and apply it.
+
+    Returns the attempt (applied, or reverted if the file failed on disk), a `Found`
+    in a dry run (nothing written), or None when no edit was found or the file is
+    not one this rung handles."""
+    if not applies_to(finding) or guard.is_protected(target):
+        return None
+    started_at, started = time.time(), time.monotonic()
+    try:
+        original = target.read_bytes()
+        text, fmt = decode(original, finding.language)
+    except (OSError, NotText):
+        return None  # the model path reports unreadable and undecodable files
+    checker = checkers.get(finding.language)
+    fixed = search(text, finding, checker, target, budget_seconds=budget_seconds)
+    if fixed is None:
+        log.info("zero_token.none", file=str(target), error=finding.message)
+        return None
+    try:
+        fixed_bytes = encode(fixed, fmt)
+    except UnicodeEncodeError:
+        return None
+    if dry_run:
+        return Found(unified_diff(target, original, fixed_bytes))
+    result = apply_fix(
+        target,
+        original=original,
+        fixed=fixed_bytes,
+        checker=checker,
+        backup_dir=backup_dir,
+        guard=guard,
+    )
+    return AttemptRecord(
+        path=str(target),
+        language=finding.language,
+        error=error_text(finding),
+        outcome=result.outcome,
+        reason=f"zero-token fix: {result.reason}",
+        backend=BACKEND,
+        model=None,
+        prompt_tokens=0,
+        answer_tokens=0,
+        duration_s=round(time.monotonic() - started, 3),
+        backup_path=str(result.backup_path) if result.backup_path else None,
+        diff=result.diff,
+        old_sha=sha256(original),
+        new_sha=result.new_sha,
+        started_at=started_at,
+    )
