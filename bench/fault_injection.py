@@ -40,14 +40,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from check_throughput import find_sources, javascript_roots, python_roots  # noqa: E402
+from check_throughput import find_sources, javascript_roots, python_roots
 
-from mechanic.checkers import CheckerSet  # noqa: E402
-from mechanic.checkers.base import Checker  # noqa: E402
-from mechanic.discovery import Guard  # noqa: E402
-from mechanic.fixers.deterministic import search  # noqa: E402
-from mechanic.fixers.tokens import CLOSERS, OPENERS, Token, tokenize  # noqa: E402
-from mechanic.transaction import apply_fix  # noqa: E402
+from mechanic.checkers import CheckerSet
+from mechanic.checkers.base import Checker
+from mechanic.discovery import Guard
+from mechanic.fixers.deterministic import search
+from mechanic.fixers.tokens import CLOSERS, OPENERS, Token, tokenize
+from mechanic.transaction import apply_fix
 
 PY_KINDS = (
     "deleted bracket",
@@ -158,11 +158,13 @@ def inject(text: str, language: str, kind: str, rng: random.Random) -> str | Non
         return None if t is None else text[: t.start] + text[t.end :]
     if kind == "dropped quote":
         t = pick(
-            lambda t: t.kind == "str"
-            and t.text[-1] in "'\""
-            and not t.text.endswith(('"""', "'''"))
-            and "\n" not in t.text
-            and len(t.text) >= 2
+            lambda t: (
+                t.kind == "str"
+                and t.text[-1] in "'\""
+                and not t.text.endswith(('"""', "'''"))
+                and "\n" not in t.text
+                and len(t.text) >= 2
+            )
         )
         if t is None:
             return None
@@ -310,7 +312,9 @@ def repair(case: Case, checker: Checker, scratch: Path, index: int, budget: floa
     result = Outcome(case)
     started = time.perf_counter()
     finding = checker.check_source(target, broken)
-    fixed = search(case.broken, finding, checker, target, budget_seconds=budget) if finding else None
+    fixed = (
+        search(case.broken, finding, checker, target, budget_seconds=budget) if finding else None
+    )
     if fixed is not None:
         tx = apply_fix(
             target,

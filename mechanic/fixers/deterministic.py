@@ -37,9 +37,49 @@ Edit = tuple[tuple[int, int, str], ...]
 
 PY_KEYWORDS = frozenset(keyword.kwlist) | {"match", "case"}
 JS_KEYWORDS = frozenset(
-    "break case catch class const continue debugger default delete do else export extends"
-    " finally for function if import in instanceof let new return super switch this throw"
-    " try typeof var void while with yield async await static of null true false".split()
+    {
+        "break",
+        "case",
+        "catch",
+        "class",
+        "const",
+        "continue",
+        "debugger",
+        "default",
+        "delete",
+        "do",
+        "else",
+        "export",
+        "extends",
+        "finally",
+        "for",
+        "function",
+        "if",
+        "import",
+        "in",
+        "instanceof",
+        "let",
+        "new",
+        "return",
+        "super",
+        "switch",
+        "this",
+        "throw",
+        "try",
+        "typeof",
+        "var",
+        "void",
+        "while",
+        "with",
+        "yield",
+        "async",
+        "await",
+        "static",
+        "of",
+        "null",
+        "true",
+        "false",
+    }
 )
 # Misspelt keywords shorter than this are too easily a real name (`fi`, `ni`).
 MIN_KEYWORD = 3
@@ -172,6 +212,38 @@ class _Generator:
         hint = 0.0 if self.hinted("never closed", "missing )", "end of input", "expected") else 0.3
         for opener, exposed in unclosed:
             self._close(opener, exposed, hint)
+        if unclosed and not self.python:  # Python closes brackets anywhere on a line
+            self._layout_closers(min(opener for opener, _ in unclosed), hint)
+
+    def _layout_closers(self, first: int, base: float) -> None:
+        """The structure blames the outermost unclosed bracket, but the lost closer is
+        usually an inner block's: the block whose indentation comes back to its own
+        level on a line that does not start with its closer."""
+        seen = 0
+        for k in range(first, len(self.tokens)):
+            token = self.tokens[k]
+            if token.text not in OPENERS or token.kind != "op":
+                continue
+            following = self.tokens[k + 1] if k + 1 < len(self.tokens) else None
+            if following is not None and following.line == token.line:
+                continue  # not a block opener
+            seen += 1
+            if seen > 200:
+                break
+            closer, own = OPENERS[token.text], self._indent_of(token.line)
+            last_code_line = token.line
+            for j in range(k + 1, len(self.tokens)):
+                here = self.tokens[j]
+                if here.line == self.tokens[j - 1].line:
+                    continue
+                if self._indent_of(here.line) <= own:
+                    if here.text != closer:
+                        spots = self._blank_lines_between(last_code_line, here.line, base - 0.45)
+                        spots.append((base - 0.4, here.start))
+                        for cost, where in spots:
+                            self.add(cost, (where, where, closer))
+                    break
+                last_code_line = here.line
 
     def _open(self, closer: int, base: float) -> None:
         """Insert the opener an unmatched closer lacks, earlier on its line: after a
@@ -228,7 +300,9 @@ class _Generator:
                     if here.text != closer:
                         spots.append((base - 0.3, here.start))
                     if not self.python:
-                        spots.extend(self._blank_lines_between(last_code_line, here.line, base - 0.35))
+                        spots.extend(
+                            self._blank_lines_between(last_code_line, here.line, base - 0.35)
+                        )
                     spots.append((base - 0.2, self._end_spot(last_code_line, closer)))
                     break
                 last_code_line = here.line
@@ -497,8 +571,11 @@ def _one_edit(a: str, b: str) -> bool:
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
         if len(diffs) == 1:
             return True
-        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and (
-            a[diffs[1]] == b[diffs[0]]
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and (a[diffs[1]] == b[diffs[0]])
         )
     if len(a) > len(b):
         a, b = b, a
@@ -588,9 +665,9 @@ def search(
     return None
 
 
-def _adds_static_error(language: str, before: str, after: str, path: Path, checker: Checker) -> bool:
+def _adds_static_error(
+    language: str, before: str, after: str, path: Path, checker: Checker
+) -> bool:
     from mechanic.static import new_static_errors
 
     return bool(new_static_errors(language, before, after, path, checker=checker))
-
-

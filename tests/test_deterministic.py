@@ -1,0 +1,212 @@
+"""The zero-token rung: small edits near a syntax error, validated, no model."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from mechanic.checkers import CheckerSet
+from mechanic.fixers.deterministic import search
+from mechanic.static import new_static_errors, static_findings
+
+
+@pytest.fixture(scope="module")
+def checkers():
+    with CheckerSet() as found:
+        yield found
+
+
+def _fix(checkers, tmp_path, name: str, broken: str, **kw) -> str | None:
+    path = tmp_path / name
+    language = "python" if name.endswith(".py") else "javascript"
+    checker = checkers.get(language)
+    finding = checker.check_source(path, broken.encode())
+    assert finding is not None, "the test's broken text must not parse"
+    return search(broken, finding, checker, path, **kw)
+
+
+PY_BODY = """\
+import os
+
+
+def load(name, default=None):
+    path = os.path.join("data", name)
+    if os.path.exists(path):
+        with open(path) as handle:
+            return handle.read()
+    return default
+
+
+class Store:
+    def __init__(self, root):
+        self.root = root
+        self.items = {"a": 1, "b": [1, 2, 3]}
+
+    def get(self, key):
+        return self.items.get(key, None)
+"""
+
+PY_FAULTS = {
+    "deleted bracket": ('os.path.join("data", name)', 'os.path.join("data", name'),
+    "extra bracket": ("[1, 2, 3]}", "[1, 2, 3]]}"),
+    "missing colon": ("if os.path.exists(path):", "if os.path.exists(path)"),
+    "missing comma": ('{"a": 1, "b"', '{"a": 1 "b"'),
+    "dropped quote": ('("data", name)', '(data", name)'),
+    "misspelt keyword": ("    return default", "    retrun default"),
+    "lost indentation": ("        self.root = root\n", "    self.root = root\n"),
+}
+
+JS_BODY = """\
+'use strict';
+const path = require('path');
+
+function load(name, fallback) {
+  const file = path.join('data', name);
+  if (file.length > 3) {
+    return { name: name.trim(), file: file };
+  }
+  return fallback;
+}
+
+module.exports = { load };
+"""
+
+JS_FAULTS = {
+    "deleted bracket": ("path.join('data', name);", "path.join('data', name;"),
+    "extra bracket": ("name.trim()", "name.trim())"),
+    "missing colon": ("{ name: name.trim(),", "{ name name.trim(),"),
+    "missing comma": ("name.trim(), file", "name.trim() file"),
+    "dropped quote": ("join('data', name)", "join(data', name)"),
+    "misspelt keyword": ("  return fallback;", "  retrun fallback;"),
+    "deleted block brace": (
+        "    return { name: name.trim(), file: file };\n  }\n",
+        "    return { name: name.trim(), file: file };\n  \n",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PY_FAULTS))
+def test_each_python_fault_kind_is_restored_exactly(checkers, tmp_path, kind):
+    good, bad = PY_FAULTS[kind]
+    assert PY_BODY.count(good) == 1
+    broken = PY_BODY.replace(good, bad)
+    assert _fix(checkers, tmp_path, "store.py", broken) == PY_BODY
+
+
+@pytest.mark.parametrize("kind", sorted(JS_FAULTS))
+def test_each_javascript_fault_kind_is_restored_exactly(checkers, tmp_path, kind):
+    good, bad = JS_FAULTS[kind]
+    assert JS_BODY.count(good) == 1
+    broken = JS_BODY.replace(good, bad)
+    assert _fix(checkers, tmp_path, "load.js", broken) == JS_BODY
+
+
+def test_javascript_module_files_are_judged_as_modules(checkers, tmp_path):
+    body = "import fs from 'fs';\nexport function read(p) {\n  return fs.readFileSync(p);\n}\n"
+    broken = body.replace("readFileSync(p)", "readFileSync(p")
+    assert _fix(checkers, tmp_path, "read.mjs", broken) == body
+
+
+def test_only_a_small_span_near_the_error_changes_in_a_long_file(checkers, tmp_path):
+    filler = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(300))
+    broken = filler + "def broken(x)\n    return x\n\n" + filler.replace("def f", "def g")
+    fixed = _fix(checkers, tmp_path, "long.py", broken)
+    assert fixed is not None
+    prefix = next(i for i, (a, b) in enumerate(zip(broken, fixed, strict=False)) if a != b)
+    suffix = next(
+        i for i, (a, b) in enumerate(zip(reversed(broken), reversed(fixed), strict=False)) if a != b
+    )
+    assert len(fixed) - prefix - suffix <= 2  # one inserted character, nothing else
+    assert fixed[prefix] == ":" and len(fixed) == len(broken) + 1
+
+
+def test_a_fix_that_turns_words_into_code_adds_undefined_names(tmp_path):
+    # A candidate for a dropped quote that deletes the other quote parses, but the
+    # string's words become names nobody defined: new static errors, so refused.
+    path = tmp_path / "m.py"
+    broken = "print('hello world)\n"
+    assert new_static_errors("python", broken, "print(hello, world)\n", path) == [
+        "undefined name 'hello'",
+        "undefined name 'world'",
+    ]
+    assert new_static_errors("python", broken, "print('hello world')\n", path) == []
+
+
+def test_undefined_names_already_there_do_not_block_a_fix(checkers, tmp_path):
+    body = (
+        "def run():\n    return helper_nobody_defined(1)\n\nif run():\n    print(other_missing)\n"
+    )
+    broken = body.replace("if run():", "if run()")
+    assert _fix(checkers, tmp_path, "old.py", broken) == body
+    js = "function run() {\n  return helperNobodyDefined(1);\n}\nrun(;\n"
+    assert _fix(checkers, tmp_path, "old.js", js) == js.replace("run(;", "run();")
+
+
+def test_new_static_errors_compares_messages_not_lines(tmp_path):
+    path = tmp_path / "m.py"
+    before = "a = missing_one\n"
+    moved = "\n\n\na = missing_one\n"
+    assert new_static_errors("python", before, moved, path) == []
+    added = before + "b = missing_two\n"
+    assert new_static_errors("python", before, added, path) == ["undefined name 'missing_two'"]
+    twice = before + "b = missing_one\n"
+    assert new_static_errors("python", before, twice, path) == ["undefined name 'missing_one'"]
+
+
+def test_new_static_errors_for_javascript(checkers, tmp_path):
+    path = tmp_path / "m.js"
+    js = checkers.get("javascript")
+    before = "const a = require('a');\nconsole.log(a, window, process);\n"
+    after = before + "readCorrectionFile(a);\n"
+    assert new_static_errors("javascript", before, before + "\n", path, checker=js) == []
+    assert new_static_errors("javascript", before, after, path, checker=js) == [
+        "'readCorrectionFile' is not defined"
+    ]
+
+
+def test_static_findings_name_the_undefined_name_and_place(checkers, tmp_path):
+    js = checkers.get("javascript")
+    text = (
+        "function f({a, b = c}) {\n  label: for (;;) break label;\n"
+        "  return a + b + typeof zz + d;\n}\n"
+    )
+    found = static_findings("javascript", text, tmp_path / "f.js", checker=js)
+    assert [(f.kind, f.message, f.line) for f in found] == [
+        ("static", "'c' is not defined", 1),
+        ("static", "'d' is not defined", 3),
+    ]
+    py = static_findings("python", "import os\nprint(os, undefined_x)\n", tmp_path / "f.py")
+    assert [(f.kind, f.message, f.line, f.column) for f in py] == [
+        ("static", "undefined name 'undefined_x'", 2, 11)
+    ]
+    # Style warnings are not static errors.
+    assert static_findings("python", "import os\n", tmp_path / "g.py") == []
+
+
+def test_a_hopeless_file_gets_no_fix(checkers, tmp_path):
+    broken = "def (((:\n    ]] }} return return\n"
+    assert _fix(checkers, tmp_path, "hopeless.py", broken) is None
+    assert _fix(checkers, tmp_path, "hopeless.js", "function ((( {{ ]] return return\n") is None
+
+
+def test_the_budget_is_respected(checkers, tmp_path):
+    lines = "".join(f"value_{i} = compute({i}, {i + 1}) + other({i})\n" for i in range(3000))
+    broken = lines + "def broken(((:\n" + lines
+    started = time.monotonic()
+    assert _fix(checkers, tmp_path, "big.py", broken, budget_seconds=0.3) is None
+    assert time.monotonic() - started < 5  # unbounded, this search takes minutes
+    started = time.monotonic()
+    assert (
+        _fix(checkers, tmp_path, "big.js", broken.replace("def", "function"), budget_seconds=0.3)
+        is None
+    )
+    assert time.monotonic() - started < 5  # unbounded, this search takes minutes
+
+
+def test_static_findings_are_not_syntax_findings(checkers, tmp_path):
+    from mechanic.checkers.base import Finding
+
+    finding = Finding(Path(tmp_path / "a.py"), "python", 1, 1, "undefined name 'x'", kind="static")
+    assert search("print(x)\n", finding, checkers.get("python"), tmp_path / "a.py") is None

@@ -1,0 +1,97 @@
+"""The zero-token rung inside `mechanic once`, and static findings in scans."""
+
+from __future__ import annotations
+
+BROKEN_PY = "def report(rows):\n    for row in rows\n        print(row)\n"
+FIXED_PY = "def report(rows):\n    for row in rows:\n        print(row)\n"
+BROKEN_JS = (
+    "const fs = require('fs');\n\nfunction processData(input) {\n"
+    "  const result = [1,2,3].map(x => x * 2));\n  return result;\n}\n"
+    "module.exports = { processData };\n"
+)
+
+
+def test_backend_none_repairs_syntax_errors_without_a_model(workspace):
+    py = workspace.file("report.py", BROKEN_PY)
+    js = workspace.file("worker.js", BROKEN_JS)
+    result = workspace.run("once", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    attempts = result.attempts()
+    for name in ("report.py", "worker.js"):
+        assert attempts[name]["outcome"] == "applied"
+        assert attempts[name]["backend"] == "deterministic"
+        assert attempts[name]["prompt_tokens"] == 0 and attempts[name]["answer_tokens"] == 0
+    assert py.read_text() == FIXED_PY
+    assert js.read_text() == BROKEN_JS.replace("x * 2));", "x * 2);")
+    assert len(workspace.backups_of("report.py")) == 1
+    assert workspace.backups_of("report.py")[0].read_text() == BROKEN_PY
+    # The fix is an ordinary attempt: it can be undone.
+    undo = workspace.run("revert", str(attempts["report.py"]["id"]))
+    assert undo.returncode == 0, undo.stderr
+    assert py.read_text() == BROKEN_PY
+
+
+def test_deterministic_false_leaves_files_to_the_model(workspace):
+    workspace.write_config(raw="[repair]\ndeterministic = false\n")
+    py = workspace.file("report.py", BROKEN_PY)
+    result = workspace.run("once", "--json")
+    assert result.returncode == 1
+    assert result.json["attempts"] == []
+    assert "backend is 'none'" in result.json["held"][0]["reason"]
+    assert py.read_text() == BROKEN_PY
+
+
+def test_a_dry_run_shows_the_fix_and_writes_nothing(workspace):
+    py = workspace.file("report.py", BROKEN_PY)
+    result = workspace.run("once", "--dry-run", "--json")
+    assert result.returncode == 1
+    assert result.json["attempts"] == []
+    [held] = result.json["held"]
+    assert "zero-token fix was found" in held["reason"]
+    assert "+    for row in rows:" in held["reason"]
+    assert py.read_text() == BROKEN_PY
+    assert workspace.backups_of("report.py") == []
+
+
+def test_protected_files_are_never_fixed_by_the_rung(workspace):
+    workspace.write_config(mechanic={"protected": ["report.py"]})
+    py = workspace.file("report.py", BROKEN_PY)
+    result = workspace.run("once", "--json")
+    assert result.json["attempts"] == []
+    assert "protected" in result.json["held"][0]["reason"]
+    assert py.read_text() == BROKEN_PY
+
+
+def test_a_file_no_small_edit_fixes_waits_for_a_model(workspace):
+    hopeless = "def (((:\n    ]] }} return return\n"
+    py = workspace.file("hopeless.py", hopeless)
+    result = workspace.run("once", "--json")
+    assert result.returncode == 1
+    assert result.json["attempts"] == []
+    assert py.read_text() == hopeless
+
+
+def test_a_new_undefined_name_becomes_a_static_finding(workspace):
+    py = workspace.file("app.py", "import os\n\n\ndef main():\n    return os.getcwd()\n")
+    js = workspace.file("app.js", "const fs = require('fs');\nmodule.exports = fs;\n")
+    assert workspace.run("check").returncode == 0
+    py.write_text("import os\n\n\ndef main():\n    return os.getcwd() + readCorrectionFile()\n")
+    js.write_text("const fs = require('fs');\nmodule.exports = readCorrectionFile(fs);\n")
+    result = workspace.run("check", "--json")
+    assert result.returncode == 1
+    found = {f["file"].rsplit("/", 1)[1]: f for f in result.json}
+    assert found["app.py"]["message"] == "undefined name 'readCorrectionFile'"
+    assert found["app.py"]["line"] == 5 and found["app.py"]["kind"] == "static"
+    assert found["app.js"]["message"] == "'readCorrectionFile' is not defined"
+    # Still reported next time (the file is not cached as clean), and gone once fixed.
+    assert workspace.run("check").returncode == 1
+    py.write_text("import os\n\n\ndef main():\n    return os.getcwd()\n")
+    js.write_text("const fs = require('fs');\nmodule.exports = fs;\n")
+    assert workspace.run("check").returncode == 0
+
+
+def test_files_seen_for_the_first_time_are_the_static_baseline(workspace):
+    # Code mechanic has never seen change is not analysed: no noise from old code.
+    workspace.file("legacy.py", "def f():\n    return helper_defined_elsewhere()\n")
+    result = workspace.run("check", "--json")
+    assert result.returncode == 0 and result.json == []
