@@ -119,6 +119,7 @@ class _Generator:
         self._by_line: dict[int, list[Token]] = {}
         for token in self.tokens:
             self._by_line.setdefault(token.line, []).append(token)
+        self._collect: list[tuple[float, Edit]] | None = None
         self._found: dict[Edit, float] = {}
         self._order: dict[Edit, int] = {}
 
@@ -148,6 +149,9 @@ class _Generator:
         return lines + min(columns, 200) / 400
 
     def add(self, cost: float, *edit: tuple[int, int, str]) -> None:
+        if self._collect is not None:
+            self._collect.append((cost, tuple(sorted(edit))))
+            return
         key = tuple(sorted(edit))
         if self.text[key[0][0] : key[0][1]] == key[0][2] and len(key) == 1:
             return  # a no-op
@@ -267,6 +271,9 @@ class _Generator:
                     if known:
                         where = here.start + cut
                         cost = base + steps + (-0.05 if known == 2 else 0.1)
+                        if self.counts.get(here.text, 0) == 1:
+                            # A name used nowhere else, made of names used elsewhere.
+                            cost = base + near - (0.2 if known == 2 else 0.1) + 0.005 * (closer - k)
                         self.add(cost, (where, where, opener))
 
     def _known(self, name: str) -> bool:
@@ -339,12 +346,18 @@ class _Generator:
     def tokens_on(self, line: int) -> list[Token]:
         return self._by_line.get(line, [])
 
-    def _blank_lines_between(self, first: int, last: int, cost: float) -> list[tuple[float, int]]:
-        """End of whitespace-only lines between two lines: where a lone `}` was lost."""
+    def _blank_lines_between(
+        self, first: int, last: int, cost: float, *, indent: int | None = None
+    ) -> list[tuple[float, int]]:
+        """End of whitespace-only lines between two lines: where a lone `}` was lost
+        (with `indent`, only lines holding exactly that much whitespace)."""
         out = []
         for line in range(first + 1, last):
             start, end = self.starts[line - 1], self._line_end(line)
-            if not self.text[start:end].strip():
+            segment = self.text[start:end]
+            if segment.strip():
+                continue
+            if indent is None or (len(segment) == indent and (indent > 0 or line == last - 1)):
                 out.append((cost, end))
         return out
 
@@ -354,7 +367,11 @@ class _Generator:
         return len(segment) - len(segment.lstrip(" \t"))
 
     def _quotes(self) -> None:
-        """A dropped quote: close or open the unterminated string, or drop the stray one."""
+        """A dropped quote: close or open the unterminated string, or drop the stray one.
+
+        Where the lost quote was is ambiguous (`"B, "C", 1` parses), so every candidate
+        is also judged by how natural its line reads afterwards: no string left open,
+        no two values side by side, no string that starts or ends with a comma."""
         hint = 0.0 if self.hinted("unterminated", "invalid or unexpected", "string") else 0.3
         for i, token in self._window_tokens(WINDOW_BEFORE + 2, WINDOW_AFTER + 1):
             if token.kind != "ustr":
@@ -364,10 +381,47 @@ class _Generator:
             if self.text.startswith(quote * 3, quote_at):
                 continue
             base = hint + 0.3 * abs(token.line - self.line)
-            line_start = self.starts[token.line - 1]
-            self._close_string(token, quote_at, quote, base)
-            self._open_string(i, line_start, quote_at, quote, base + 0.1)
-            self.add(base + 0.8, (quote_at, quote_at + 1, ""))
+            line_start, line_end = self.starts[token.line - 1], self._line_end(token.line)
+            self._collect = []
+            try:
+                self._close_string(token, quote_at, quote, base)
+                self._open_string(i, line_start, quote_at, quote, base + 0.1)
+                self.add(base + 0.8, (quote_at, quote_at + 1, ""))
+                for where in range(line_start, line_end + 1):
+                    self.add(base + 0.5 + 0.001 * abs(where - quote_at), (where, where, quote))
+                collected = self._collect
+            finally:
+                self._collect = None
+            line = self.text[line_start:line_end]
+            plain = self._unnatural(line)
+            for cost, edit in collected:
+                edited = line
+                for start, end, new in sorted(edit, reverse=True):
+                    edited = edited[: start - line_start] + new + edited[end - line_start :]
+                self.add(cost + 0.35 * (self._unnatural(edited) - plain), *edit)
+
+    def _unnatural(self, line: str) -> int:
+        """How many things in `line` code rarely has: an open string, two values in a
+        row, a string beginning or ending with a comma."""
+        score = 0
+        previous: Token | None = None
+        for token in tokenize(line, self.language):
+            if token.kind == "ustr":
+                score += 3
+            if token.kind == "str":
+                body = token.text.lstrip("rRbBuUfF")[1:-1]
+                if body.startswith(",") or body.rstrip().endswith(",") or body.startswith(" ,"):
+                    score += 1
+            if previous is not None and self._value(previous) and self._value(token):
+                score += 1
+            if token.kind != "comment":
+                previous = token
+        return score
+
+    def _value(self, token: Token) -> bool:
+        if token.kind in ("str", "ustr", "num"):
+            return True
+        return token.kind == "name" and token.text not in self.keywords
 
     def _close_string(self, token: Token, quote_at: int, quote: str, base: float) -> None:
         body = self.text[quote_at + 1 : token.end]
@@ -397,8 +451,10 @@ class _Generator:
                 break
             before = self.text[token.start - 1] if token.start else "\n"
             cost = base + 0.05 * (index - k)
-            if before in " \t([{,=:":
+            if before in " \t([{=:":
                 cost -= 0.05
+            elif before == ",":
+                cost += 0.05
             self.add(cost, (token.start, token.start, quote))
             prefix = len(token.text) - len(token.text.lstrip("fFrRbBuU"))
             if self.python and token.kind == "name" and 0 < prefix <= 2 < len(token.text):
@@ -427,6 +483,8 @@ class _Generator:
         hinted = self.hinted("indent")
         base = 0.0 if hinted else 1.2
         unit = self._indent_unit()
+        if self.hinted("unindent does not match"):
+            self._misplaced_header(unit)
         lines = range(max(1, self.line - WINDOW_BEFORE), min(self.lines, self.line + 1) + 1)
         for line in lines:
             start, end = self.starts[line - 1], self._line_end(line)
@@ -437,17 +495,15 @@ class _Generator:
             previous = self._neighbour_indent(line, -1)
             following = self._neighbour_indent(line, +1)
             distance = abs(line - self.line)
-            choices = []
+            choices = [(0.0, own + unit)]  # the level it most likely lost
             if previous is not None:
                 opens_block = self._ends_with_colon(line, -1)
-                deeper = previous + unit
-                choices.append((0.0 if opens_block else 0.3, deeper))
-                choices.append((0.2 if opens_block else 0.1, previous))
+                choices.append((0.05 if opens_block else 0.4, previous + unit))
+                choices.append((0.1, previous))
             if following is not None:
                 choices.append((0.15, following))
             if len(own) >= len(unit):
                 choices.append((0.6, own[: len(own) - len(unit)]))
-            choices.append((0.4, own + unit))
             # "unexpected indent" at a line usually means the line above lost its indent.
             if self.hinted("unexpected indent") and line == self._previous_code_line(self.line):
                 base_here = base - 0.6
@@ -458,6 +514,24 @@ class _Generator:
             for extra, indent in choices:
                 if indent != own:
                     self.add(base_here + extra + distance * 0.5, (start, start + len(own), indent))
+
+    def _misplaced_header(self, unit: str) -> None:
+        """ "unindent does not match": a header that lost its indentation earlier opened
+        a block at the wrong level; it is the nearest line above indented less than
+        the error line."""
+        start, end = self.starts[self.line - 1], self._line_end(self.line)
+        segment = self.text[start:end]
+        want = segment[: len(segment) - len(segment.lstrip(" \t"))]
+        for line in range(self.line - 1, max(0, self.line - 200), -1):
+            a, b = self.starts[line - 1], self._line_end(line)
+            text = self.text[a:b]
+            if not text.strip() or text.lstrip().startswith("#"):
+                continue
+            own = text[: len(text) - len(text.lstrip(" \t"))]
+            if len(own) < len(want):
+                if text.split("#", 1)[0].rstrip().endswith(":"):
+                    self.add(0.1, (a, a + len(own), want))
+                return
 
     def _previous_code_line(self, line: int) -> int:
         other = line - 1
