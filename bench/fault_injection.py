@@ -360,6 +360,11 @@ def summarise(language: str, outcomes: list[Outcome]) -> dict[str, Any]:
         "damaged": sum(o.damaged for o in outcomes),
         "by_kind": {k: dict(v) for k, v in sorted(by_kind.items())},
         "outcomes": dict(Counter(o.outcome for o in outcomes)),
+        "slowest": [
+            f"{o.seconds * 1000:.0f} ms {o.case.kind} ({o.outcome}) {o.case.source}"
+            f" [{len(o.case.broken) // 1024} KiB]"
+            for o in sorted(outcomes, key=lambda o: -o.seconds)[:3]
+        ],
     }
 
 
@@ -384,6 +389,8 @@ def print_summary(summary: dict[str, Any], dropped: Counter[str]) -> None:
     )
     print(f"  files damaged  {summary['damaged']}  (must be 0)")
     print(f"  outcomes       {summary['outcomes']}")
+    for line in summary["slowest"]:
+        print(f"  slowest        {line}")
     print(f"  {'fault':<18} {'files':>5} {'parses':>8} {'exact':>8}")
     for kind, entry in summary["by_kind"].items():
         files = entry["files"]

@@ -70,7 +70,8 @@ def main() -> int:
         verdict = "unchanged (byte-identical)" if after == before[name] else "repaired"
         print(f"  {name:<11} {before[name]} -> {after}  {verdict}")
     print(
-        "\nThe embedded SmolLM2-135M is tiny and rarely right; every answer was validated,"
+        "\nreport.py and worker.js were fixed by the zero-token rung (small token edits,"
+        "\nno model). The embedded SmolLM2-135M is tiny and rarely right; every answer was validated,"
         "\nand a file is only written when the fix passes its checker. Point [llm] at"
         "\nOllama with a coder model (see README) for real repairs."
     )

@@ -18,6 +18,7 @@ the text to the transaction like any other fix.
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import keyword
 import time
@@ -30,6 +31,9 @@ from mechanic.checkers.base import Checker, Finding
 from mechanic.fixers.tokens import CLOSERS, OPENERS, Token, line_starts, tokenize
 
 LANGUAGES = ("python", "javascript")
+_TYPE_NAMES = frozenset(
+    {"str", "int", "float", "bool", "bytes", "list", "dict", "set", "tuple", "object", "complex"}
+)
 _BUILTINS = frozenset(dir(builtins)) | {"console", "require", "module", "exports", "Object"}
 
 # An edit: (start, end, replacement) spans of the original text, not overlapping.
@@ -87,6 +91,8 @@ WINDOW_BEFORE = 3  # lines before the error line searched for general edits
 WINDOW_AFTER = 1
 BRACKET_LINES = 40  # how far a missing closer may be from its opener
 JS_BATCH = 256
+NEAR_TOKENS = 60  # tokens either side of the error considered on one long line
+LONG_LINE = 300  # characters either side of a quote judged for a dropped-quote fix
 
 
 @dataclass(order=True, frozen=True)
@@ -112,6 +118,7 @@ class _Generator:
         self.offset = min(self.starts[self.line - 1] + column, line_end)
         self.tokens = [t for t in tokenize(text, finding.language) if t.kind != "comment"]
         self.keywords = PY_KEYWORDS if self.python else JS_KEYWORDS
+        self._token_starts = [t.start for t in self.tokens]
         self.counts: dict[str, int] = {}
         for token in self.tokens:
             if token.kind == "name":
@@ -182,8 +189,14 @@ class _Generator:
         return self.ranked()
 
     def _window_tokens(self, before: int, after: int) -> list[tuple[int, Token]]:
+        """Tokens on the lines around the error, and (for minified code, whose one line
+        is the whole file) no more than NEAR_TOKENS either side of it."""
         low, high = self.line - before, self.line + after
-        return [(i, t) for i, t in enumerate(self.tokens) if low <= t.line <= high]
+        at = bisect.bisect_left(self._token_starts, self.offset)
+        first, last = max(0, at - NEAR_TOKENS), min(len(self.tokens), at + NEAR_TOKENS)
+        return [
+            (i, t) for i, t in enumerate(self.tokens[first:last], first) if low <= t.line <= high
+        ]
 
     def _brackets(self) -> None:
         """Edits the bracket structure points at: an extra closer, an unclosed opener."""
@@ -256,7 +269,7 @@ class _Generator:
         opener = CLOSERS[token.text]
         line_start = self.starts[token.line - 1]
         near = self._distance(token.start) * 0.5
-        for k in range(closer - 1, -1, -1):
+        for k in range(closer - 1, max(-1, closer - 1 - NEAR_TOKENS), -1):
             here = self.tokens[k]
             if here.end <= line_start:
                 break
@@ -288,6 +301,7 @@ class _Generator:
         token = self.tokens[opener]
         closer = OPENERS[token.text]
         stop = len(self.tokens) if exposed is None else exposed + 1
+        stop = min(stop, opener + 1 + 8 * NEAR_TOKENS)
         limit_line = token.line + BRACKET_LINES
         block = opener + 1 >= len(self.tokens) or self.tokens[opener + 1].line != token.line
         own_indent = self._indent_of(token.line)
@@ -381,7 +395,8 @@ class _Generator:
             if self.text.startswith(quote * 3, quote_at):
                 continue
             base = hint + 0.3 * abs(token.line - self.line)
-            line_start, line_end = self.starts[token.line - 1], self._line_end(token.line)
+            line_start = max(self.starts[token.line - 1], quote_at - LONG_LINE)
+            line_end = min(self._line_end(token.line), quote_at + LONG_LINE)
             self._collect = []
             try:
                 self._close_string(token, quote_at, quote, base)
@@ -395,6 +410,8 @@ class _Generator:
             line = self.text[line_start:line_end]
             plain = self._unnatural(line)
             for cost, edit in collected:
+                if not all(line_start <= a and b <= line_end for a, b, _ in edit):
+                    continue
                 edited = line
                 for start, end, new in sorted(edit, reverse=True):
                     edited = edited[: start - line_start] + new + edited[end - line_start :]
@@ -424,7 +441,7 @@ class _Generator:
         return token.kind == "name" and token.text not in self.keywords
 
     def _close_string(self, token: Token, quote_at: int, quote: str, base: float) -> None:
-        body = self.text[quote_at + 1 : token.end]
+        body = self.text[quote_at + 1 : min(token.end, quote_at + 1 + LONG_LINE)]
         # The string most likely ended before the line's trailing punctuation.
         tail = len(body) - len(body.rstrip(" \t\r)]};,:"))
         natural = quote_at + 1 + len(body) - tail
@@ -445,7 +462,7 @@ class _Generator:
     def _open_string(
         self, index: int, line_start: int, quote_at: int, quote: str, base: float
     ) -> None:
-        for k in range(index - 1, -1, -1):
+        for k in range(index - 1, max(-1, index - 1 - NEAR_TOKENS), -1):
             token = self.tokens[k]
             if token.start < line_start:
                 break
@@ -606,8 +623,17 @@ class _Generator:
         for i, token in window:
             distance = self._distance(token.start)
             boundary = self.tokens[i - 1].end if i else token.start
+            annotation = (
+                self.python
+                and i > 0
+                and self.tokens[i - 1].kind == "name"
+                and token.kind == "name"
+                and (token.text in _TYPE_NAMES or token.text[:1].isupper())
+            )
             for mark in inserts:
                 base = 1.0 + costs.get(mark, 0.8) + distance
+                if annotation and mark == ":":
+                    base = 1.0 + comma - 0.05 + distance  # `name Type`: an annotation
                 if mark in OPENERS:
                     self.add(base, (token.start, token.start, mark))
                 else:
