@@ -36,6 +36,8 @@ def report(rows):
     for row in rows
         print(row)
 """,
+    # Two faults at once: no single small edit fixes it, so the model is asked.
+    "stats.py": "def mean(values)\n    return sum(values) / len(values\n",
     # Broken too, but protected by the shipped config: never sent, never written.
     "core.js": "function tick( {\n  return 1;\n}\nmodule.exports = { tick };\n",
     "healthy.py": "def ok():\n    return True\n",
@@ -70,8 +72,9 @@ def main() -> int:
         verdict = "unchanged (byte-identical)" if after == before[name] else "repaired"
         print(f"  {name:<11} {before[name]} -> {after}  {verdict}")
     print(
-        "\nreport.py and worker.js were fixed by the zero-token rung (small token edits,"
-        "\nno model). The embedded SmolLM2-135M is tiny and rarely right; every answer was validated,"
+        "\nreport.py and worker.js were fixed by the zero-token rung (one small token edit,"
+        "\nno model). stats.py has two faults, so it went to the model. The embedded"
+        "\nSmolLM2-135M is tiny and rarely right; every answer was validated,"
         "\nand a file is only written when the fix passes its checker. Point [llm] at"
         "\nOllama with a coder model (see README) for real repairs."
     )
