@@ -61,6 +61,7 @@ def test_status_before_any_cycle_says_what_to_do(workspace):
 
 
 def test_log_prints_the_last_events_readably(workspace):
+    workspace.write_config(repair={"deterministic": False})  # leave a.py broken
     workspace.file("a.py", BROKEN)
     workspace.run("once")
     result = workspace.run("log", "-n", "2")

@@ -95,3 +95,26 @@ def test_files_seen_for_the_first_time_are_the_static_baseline(workspace):
     workspace.file("legacy.py", "def f():\n    return helper_defined_elsewhere()\n")
     result = workspace.run("check", "--json")
     assert result.returncode == 0 and result.json == []
+
+
+def test_the_model_is_asked_only_for_what_the_rung_cannot_fix(workspace, ollama_standin):
+    from ollama_standin import Reply
+
+    workspace.write_config(
+        llm={"backend": "ollama", "host": ollama_standin.url}, repair={"deterministic": True}
+    )
+    one = workspace.file("one.py", BROKEN_PY)
+    two_faults = "def mean(values)\n    return sum(values) / len(values\n"
+    fixed_two = "def mean(values):\n    return sum(values) / len(values)\n"
+    two = workspace.file("two.py", two_faults)
+    ollama_standin.reply(Reply(fixed_two, prompt_eval_count=50, eval_count=20))
+    result = workspace.run("once", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    attempts = result.attempts()
+    assert attempts["one.py"]["backend"] == "deterministic"
+    assert attempts["two.py"]["backend"] == "ollama"
+    assert attempts["two.py"]["prompt_tokens"] == 50
+    assert one.read_text() == FIXED_PY and two.read_text() == fixed_two
+    # Only the file with two faults reached the model.
+    [request] = ollama_standin.inference_requests
+    assert "len(values" in str(request.body)

@@ -54,12 +54,21 @@ class Workspace:
         mechanic: dict[str, Any] | None = None,
         llm: dict[str, Any] | None = None,
         watch: dict[str, Any] | None = None,
+        repair: dict[str, Any] | None = None,
         raw: str = "",
     ) -> Path:
+        """Write config.toml. With a model backend the zero-token rung is off unless
+        `repair` says otherwise: those tests are about what the model is sent and what
+        happens to its answer, on files one small edit would fix."""
+        llm_table = {"backend": "none", **(llm or {})}
+        if repair is None:
+            repair = {} if llm_table["backend"] == "none" else {"deterministic": False}
         sections = {
             "mechanic": {"state_dir": "state", "backup_dir": "backups", **(mechanic or {})},
-            "llm": {"backend": "none", **(llm or {})},
+            "llm": llm_table,
         }
+        if repair and "[repair]" not in raw:
+            sections["repair"] = repair
         lines = []
         for name, values in sections.items():
             lines.append(f"[{name}]")
