@@ -25,6 +25,7 @@ from mechanic.prompt import error_text
 from mechanic.repair import Candidate, Repairer
 from mechanic.scan import ScanResult, scan
 from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
+from mechanic.validation import validator_for
 
 log = structlog.get_logger("mechanic.cycle")
 
@@ -299,9 +300,16 @@ class _Cycle:
         (applied, or found in a dry run); otherwise the file goes on to the model."""
         if not self.config.repair.deterministic or not rung.applies_to(finding):
             return False
-        if self.zero_token_left <= 0:
+        if self.zero_token_left <= 0 or writegate.stop_requested():
             return False
         started = time.monotonic()
+        settings = self.config.mechanic
+        validate = validator_for(
+            self.config.watches,
+            watched.root,
+            watched.real,
+            skip=(settings.state_dir, settings.backup_dir),
+        )
         try:
             outcome = rung.try_zero_token(
                 watched.real,
@@ -311,6 +319,7 @@ class _Cycle:
                 guard=self.finder.guard,
                 dry_run=self.dry_run,
                 budget_seconds=min(rung.BUDGET_SECONDS, self.zero_token_left),
+                validate=validate,
             )
         except Exception:  # one file's bug must not end the cycle
             log.exception("zero_token.crashed", file=str(watched.real))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 BROKEN_PY = "def report(rows):\n    for row in rows\n        print(row)\n"
 FIXED_PY = "def report(rows):\n    for row in rows:\n        print(row)\n"
 BROKEN_JS = (
@@ -118,3 +120,19 @@ def test_the_model_is_asked_only_for_what_the_rung_cannot_fix(workspace, ollama_
     # Only the file with two faults reached the model.
     [request] = ollama_standin.inference_requests
     assert "len(values" in str(request.body)
+
+
+def test_a_zero_token_fix_is_validated_by_the_roots_tests(workspace):
+    workspace.write_config(
+        watch={"test_cmd": f"{sys.executable} -m pytest -q -p no:cacheprovider tests"}
+    )
+    workspace.file("calc.py", "def add(a, b)\n    return a + b\n")
+    workspace.file(
+        "tests/test_calc.py",
+        "import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parent.parent))\n"
+        "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+    )
+    result = workspace.run("once", "--json")
+    attempt = result.attempts()["calc.py"]
+    assert attempt["backend"] == "deterministic" and attempt["outcome"] == "applied"
+    assert "tests:" in attempt["reason"] and "1 with the fix" in attempt["reason"]

@@ -10,6 +10,7 @@ the file goes on to the model, if there is one.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,12 +51,14 @@ def try_zero_token(
     guard: Guard,
     dry_run: bool = False,
     budget_seconds: float = BUDGET_SECONDS,
+    validate: Callable[[bytes], str | None] | None = None,
 ) -> AttemptRecord | Found | None:
     """Search a small edit that fixes `finding` in `target` and apply it.
 
     Returns the attempt (applied, or reverted if the file failed on disk), a `Found`
     in a dry run (nothing written), or None when no edit was found or the file is
-    not one this rung handles."""
+    not one this rung handles. `validate` (the root's tests, mechanic/validation.py) is
+    passed to the transaction: a zero-token fix must pass them like any other."""
     if not applies_to(finding) or guard.is_protected(target):
         return None
     started_at, started = time.time(), time.monotonic()
@@ -82,13 +85,18 @@ def try_zero_token(
         checker=checker,
         backup_dir=backup_dir,
         guard=guard,
+        validate=validate,
     )
+    reason = f"zero-token fix: {result.reason}"
+    summary = getattr(validate, "summary", None)
+    if result.outcome == "applied" and summary:
+        reason += f"; {summary}"
     return AttemptRecord(
         path=str(target),
         language=finding.language,
         error=error_text(finding),
         outcome=result.outcome,
-        reason=f"zero-token fix: {result.reason}",
+        reason=reason,
         backend=BACKEND,
         model=None,
         prompt_tokens=0,
