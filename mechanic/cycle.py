@@ -26,6 +26,7 @@ from mechanic.repair import Candidate, Repairer
 from mechanic.scan import ScanResult, scan
 from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
 from mechanic.validation import validator_for
+from mechanic.transaction import Recovered, recover_interrupted
 
 log = structlog.get_logger("mechanic.cycle")
 
@@ -47,6 +48,7 @@ class CycleReport:
     held: dict[Path, str] = field(default_factory=dict)  # broken, not attempted, and why
     backend_error: str | None = None
     runtime: list[RuntimeErrorRecord] = field(default_factory=list)  # active, from logs
+    recovered: list[Recovered] = field(default_factory=list)  # writes a killed run left
 
     @property
     def remaining(self) -> list[Finding]:
@@ -67,6 +69,10 @@ class CycleReport:
             "unchecked_languages": dict(self.scan.unavailable),
             "backend_error": self.backend_error,
             "runtime_errors": [_runtime_json(e) for e in self.runtime],
+            "recovered": [
+                {"file": str(r.target), "action": r.action, "reason": r.reason}
+                for r in self.recovered
+            ],
         }
 
 
@@ -174,6 +180,12 @@ class _Cycle:
             **({} if self.only is None else {"only": sorted(str(p) for p in self.only)}),
         )
         with CheckerSet(node=self.config.mechanic.node) as checkers:
+            # Under the cycle lock, before anything is read: finish what a killed run began.
+            recovered = recover_interrupted(self.config.mechanic.backup_dir, checkers.get)
+            for item in recovered:
+                log.warning(
+                    "recovery", file=str(item.target), action=item.action, reason=item.reason
+                )
             result = scan(
                 self.finder,
                 checkers,
@@ -181,7 +193,7 @@ class _Cycle:
                 max_file_bytes=self.config.mechanic.max_file_kb * 1024,
                 only=self.only,
             )
-            report = CycleReport(cycle_id, self.dry_run, result)
+            report = CycleReport(cycle_id, self.dry_run, result, recovered=recovered)
             self._runtime(report)
             self._log_scan(result)
             self.store.add_findings(cycle_id, result.findings.values())

@@ -9,10 +9,17 @@ as its original bytes or as a fix that passed the checker:
    may refuse it too, and then nothing is written and the attempt is "rejected";
 3. refuse when the file on disk is no longer the bytes the fix was made from;
 4. back up the original bytes (a new file, never overwriting an older backup);
-5. write a temp file in the same folder, fsync, give it the original's
+5. record the intent durably (mechanic/journal.py): file, backup, old and new
+   hashes, temp names;
+6. write a temp file in the same folder, fsync, give it the original's
    permissions, compare the file once more, rename over it, fsync the folder;
-6. check the file on disk with the same checker; if it fails, put the exact
-   original bytes back the same atomic way.
+7. check the file on disk with the same checker; if it fails, put the exact
+   original bytes back the same atomic way;
+8. drop the intent.
+
+A process killed anywhere in 5-8 leaves an intent that `recover_interrupted`
+resolves at the start of the next cycle: the file keeps the validated new
+version or gets its original bytes back, and the temp files go.
 """
 
 from __future__ import annotations
@@ -21,15 +28,15 @@ import contextlib
 import difflib
 import hashlib
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mechanic import writegate
+from mechanic import journal, writegate
 from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard
+from mechanic.journal import fsync_dir as _fsync_dir
 
 
 def sha256(data: bytes) -> str:
@@ -56,24 +63,12 @@ def unified_diff(path: Path, old: bytes, new: bytes) -> str:
     return "".join(difflib.unified_diff(old_lines, new_lines, f"a/{path.name}", f"b/{path.name}"))
 
 
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; some platforms cannot open folders.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _atomic_replace(target: Path, data: bytes, *, expected: bytes | None) -> None:
+def _atomic_replace(target: Path, data: bytes, *, expected: bytes | None, temp: Path) -> None:
     """Replace `target` with `data` so readers see the old or the new bytes,
-    never a mix. With `expected`, refuse unless the file still holds it."""
+    never a mix. With `expected`, refuse unless the file still holds it.
+    `temp` is the name the journal recorded for this write."""
     info = os.stat(target)
-    fd, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".mechanic-tmp", dir=target.parent
-    )
-    temp = Path(temp_name)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -82,6 +77,7 @@ def _atomic_replace(target: Path, data: bytes, *, expected: bytes | None) -> Non
         os.chmod(temp, info.st_mode & 0o7777)
         with contextlib.suppress(PermissionError, AttributeError):
             os.chown(temp, info.st_uid, info.st_gid)
+        # People first: the last look at the file is the step right before the rename.
         if expected is not None and target.read_bytes() != expected:
             raise Refused("changed on disk by someone while the fix was prepared")
         os.replace(temp, target)
@@ -96,17 +92,30 @@ def write_backup(target: Path, data: bytes, backup_dir: Path) -> Path:
     backup_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     base = f"{target.name}.{stamp}.{sha256(data)[:8]}"
-    for counter in range(1000):
-        path = backup_dir / (f"{base}.bak" if counter == 0 else f"{base}.{counter}.bak")
-        try:
-            with open(path, "xb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        except FileExistsError:
-            continue
-        _fsync_dir(backup_dir)
-        return path
+    # Written under a private name, then linked to its final name: a full disk
+    # or a crash never leaves a truncated file that looks like a backup.
+    part = backup_dir / f".{base}.{os.getpid()}.part"
+    try:
+        with open(part, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        for counter in range(1000):
+            path = backup_dir / (f"{base}.bak" if counter == 0 else f"{base}.{counter}.bak")
+            try:
+                os.link(part, path)
+            except FileExistsError:
+                continue
+            except OSError:  # a filesystem without hard links: claim the name, then fill it
+                with open(path, "xb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            _fsync_dir(backup_dir)
+            return path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            part.unlink()
     raise OSError(f"no free backup name for {target.name} in {backup_dir}")
 
 
@@ -176,7 +185,37 @@ def _write_fix(
         return TxResult("skipped", f"backup could not be written, nothing applied: {exc}")
     diff = unified_diff(target, original, fixed)
     try:
-        _atomic_replace(target, fixed, expected=original)
+        intent = journal.begin(
+            journal.intents_dir(backup_dir),
+            {
+                "target": str(target),
+                "backup": str(backup),
+                "old_sha": old_sha,
+                "new_sha": new_sha,
+                "language": checker.language,
+                "phase": "apply",
+            },
+        )
+    except OSError as exc:
+        return TxResult("skipped", f"the intent could not be recorded, nothing applied: {exc}")
+    try:
+        return _write_and_verify(target, original, fixed, checker, intent, backup, diff)
+    finally:
+        intent.close()
+
+
+def _write_and_verify(
+    target: Path,
+    original: bytes,
+    fixed: bytes,
+    checker: Checker,
+    intent: journal.OpenIntent,
+    backup: Path,
+    diff: str,
+) -> TxResult:
+    old_sha, new_sha = intent.intent.old_sha, intent.intent.new_sha
+    try:
+        _atomic_replace(target, fixed, expected=original, temp=intent.intent.temp(0))
     except Refused:
         return TxResult("skipped", "changed by someone since it was read", backup, old_sha=old_sha)
     except OSError as exc:
@@ -187,7 +226,8 @@ def _write_fix(
         on_disk = f"the checker failed: {exc}"
     if on_disk is None:
         return TxResult("applied", "passes the check", backup, diff, old_sha, new_sha)
-    _restore_if_ours(target, original, fixed)
+    intent.mark("revert")
+    _restore_if_ours(target, original, fixed, intent.intent.temp(1))
     return TxResult(
         "reverted",
         f"the written file fails the {checker.language} check"
@@ -200,10 +240,10 @@ def _write_fix(
     )
 
 
-def _restore_if_ours(target: Path, original: bytes, ours: bytes) -> None:
+def _restore_if_ours(target: Path, original: bytes, ours: bytes, temp: Path) -> None:
     # Only undo our own write: if a person saved in between, theirs stands.
     with contextlib.suppress(Refused):
-        _atomic_replace(target, original, expected=ours)
+        _atomic_replace(target, original, expected=ours, temp=temp)
 
 
 def restore_backup(target: Path, *, backup: Path, expected: bytes, guard: Guard) -> None:
@@ -221,7 +261,102 @@ def restore_backup(target: Path, *, backup: Path, expected: bytes, guard: Guard)
         data = backup.read_bytes()
     except OSError as exc:
         raise Refused(f"cannot read the backup {backup}: {exc}") from exc
-    _atomic_replace(target, data, expected=expected)
+    try:
+        intent = journal.begin(
+            journal.intents_dir(backup.parent),
+            {
+                "target": str(target),
+                "backup": str(backup),
+                "old_sha": sha256(expected),
+                "new_sha": sha256(data),
+                "language": None,
+                "phase": "restore",
+            },
+        )
+    except OSError as exc:
+        raise Refused(f"the intent could not be recorded, nothing restored: {exc}") from exc
+    try:
+        _atomic_replace(target, data, expected=expected, temp=intent.intent.temp(0))
+    finally:
+        intent.close()
+
+
+# --- recovery -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """How one interrupted write was resolved."""
+
+    target: Path
+    action: str  # kept-new | kept-original | restored | left | unreadable-intent
+    reason: str
+
+
+def recover_interrupted(
+    backup_dir: Path, checker_for: Callable[[str], Checker] | None = None
+) -> list[Recovered]:
+    """Resolve every write a killed mechanic left unfinished.
+
+    The file keeps the new version only if it is byte for byte the validated
+    fix (and, given `checker_for`, still passes its check on disk); if it holds
+    the fix in any other case, the original bytes come back from the backup. A
+    file holding anything else was saved by a person and is left alone. The
+    temp files and the intent go in every case. Safe to run at any time and
+    to be killed itself: intents held by a live transaction are not touched.
+    """
+    folder = journal.intents_dir(backup_dir)
+    results: list[Recovered] = []
+    for item in journal.interrupted(folder):
+        if isinstance(item, Path):
+            item.rename(item.with_suffix(".unreadable"))
+            results.append(Recovered(item, "unreadable-intent", "set aside: cannot be parsed"))
+            continue
+        for temp in item.temps():
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+        results.append(_resolve(item, checker_for))
+        journal.discard(folder, item.id)
+    return results
+
+
+def _resolve(intent: journal.Intent, checker_for: Callable[[str], Checker] | None) -> Recovered:
+    target = Path(intent.target)
+    try:
+        on_disk = target.read_bytes()
+    except OSError as exc:
+        return Recovered(target, "left", f"cannot read it: {exc.strerror or exc}")
+    current = sha256(on_disk)
+    if current == intent.old_sha:
+        return Recovered(target, "kept-original", "the write never happened")
+    if current != intent.new_sha:
+        return Recovered(target, "left", "changed by someone: left as they saved it")
+    if intent.phase == "restore":
+        return Recovered(target, "kept-new", "the backup was already back in place")
+    problem = None
+    if intent.phase == "revert":
+        problem = "it had failed its check on disk"
+    elif checker_for is not None and intent.language:
+        try:
+            verdict = checker_for(intent.language).check_files([target]).get(target, "unread")
+        except Exception as exc:  # a checker that cannot vouch means no
+            verdict = f"the checker failed: {exc}"
+        if verdict is not None:
+            problem = "it fails its check on disk"
+    if problem is None:
+        return Recovered(target, "kept-new", "holds the validated fix")
+    try:
+        data = Path(intent.backup or "").read_bytes()
+    except OSError as exc:
+        return Recovered(target, "left", f"{problem}, but the backup is unreadable: {exc}")
+    if sha256(data) != intent.old_sha:
+        return Recovered(target, "left", f"{problem}, but the backup does not match")
+    temp = target.parent / f".{target.name[:80]}.{intent.id}.r{journal.TEMP_SUFFIX}"
+    try:
+        _atomic_replace(target, data, expected=on_disk, temp=temp)
+    except (OSError, Refused) as exc:
+        return Recovered(target, "left", f"{problem}; restoring failed: {exc}")
+    return Recovered(target, "restored", f"{problem}: original bytes restored")
 
 
 def _short(finding: Finding) -> str:
