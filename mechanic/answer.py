@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 import re
 
+from mechanic.redact import secret_values
+
 _THINK_BLOCK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.IGNORECASE | re.DOTALL)
 _THINK_OPEN = re.compile(r"^\s*<think(?:ing)?>", re.IGNORECASE)
 _FENCE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)^[ \t]*```[ \t]*$", re.DOTALL | re.MULTILINE)
@@ -100,6 +102,11 @@ def review(code: str, original: str) -> None:
             " characters): code would be lost"
         )
     _check_scope(code, original)
+    lost = [secret for secret in secret_values(original) if secret not in code]
+    if lost:  # never name them: the reason goes to logs and the store
+        raise Rejected(
+            f"the answer drops or alters {len(lost)} secret-like value(s) the file holds"
+        )
 
 
 def _check_scope(code: str, original: str) -> None:

@@ -35,20 +35,30 @@ DEFAULT_EXCLUDE = (
     "**/venv/**",
 )
 # Files that look like secrets are never read into a prompt nor written,
-# whatever the config says: no setting can make mechanic send a private key.
+# whatever the config says: no setting (not even a "!" pattern) can make
+# mechanic send a private key. Matched case-insensitively.
 ALWAYS_PROTECTED = (
     ".env",
     ".env.*",
+    "*.env",
     "*.pem",
     "*.key",
-    "id_rsa*",
-    "id_dsa*",
-    "id_ecdsa*",
-    "id_ed25519*",
-    "credentials*",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "id_*",
+    "*credential*",
+    "*secret*",
     ".netrc",
     ".pgpass",
+    ".npmrc",
+    ".pypirc",
+    ".htpasswd",
 )
+# Seed 001's forbidden paths: protected unless the config says otherwise
+# (`default_protected = []`), so a user can see and change them.
+DEFAULT_PROTECTED = ("migrations/", "secrets/", "auth/", "payment/", ".env")
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class MechanicSettings:
     interval_minutes: float = 10
     quiet_seconds: float = 120
     file_watcher: str = "auto"
+    default_protected: tuple[str, ...] = DEFAULT_PROTECTED  # already part of `protected`
 
 
 @dataclass(frozen=True)
@@ -200,6 +211,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_fixes_per_run": Key((int,), 3, _at_least(0)),
         "file_cooldown_hours": Key(NUMBER, 6, _at_least(0)),
         "protected": Key((list,), [], check_globs),
+        "default_protected": Key((list,), list(DEFAULT_PROTECTED), check_globs),
         "max_file_kb": Key((int,), 1024, _at_least(1)),
         "node": Key((str,), "", None),
         "log_max_mb": Key(NUMBER, 5, _at_least(0, strict=True)),
@@ -365,13 +377,15 @@ class _Validator:
                 backup_dir=self._path(mech["backup_dir"]),
                 max_fixes_per_run=mech["max_fixes_per_run"],
                 file_cooldown_hours=float(mech["file_cooldown_hours"]),
-                protected=tuple(mech["protected"]),
+                # The defaults come first, so a user's "!auth/" can lift one of them.
+                protected=(*mech["default_protected"], *mech["protected"]),
                 max_file_kb=mech["max_file_kb"],
                 node=mech["node"] or None,
                 log_max_mb=float(mech["log_max_mb"]),
                 interval_minutes=float(mech["interval_minutes"]),
                 quiet_seconds=float(mech["quiet_seconds"]),
                 file_watcher=mech["file_watcher"],
+                default_protected=tuple(mech["default_protected"]),
             ),
             llm=LLMSettings(
                 backend=llm["backend"],

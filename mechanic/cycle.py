@@ -281,8 +281,8 @@ class _Cycle:
             watched = report.scan.file(path)
             if watched is None:
                 continue
-            if self.finder.guard.is_protected(watched.path):
-                reason = "protected: never sent to a model, never written"
+            if refusal := self.finder.guard.refusal(watched.path):
+                reason = f"{refusal}: never sent to a model, never written"
             elif dialect := self._foreign_dialect(watched, checkers):
                 reason = dialect
             elif recent := self._recently_changed(watched):

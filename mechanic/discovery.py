@@ -43,14 +43,20 @@ class WatchedFile:
 class Guard:
     """Answers "may mechanic read this into a prompt or write it?".
 
-    The answer is no for a protected file and for anything outside every watch
-    root once symlinks are resolved, so a link cannot smuggle a protected or
-    foreign file past the check.
+    The answer is no for a protected file; for anything outside every watch
+    root once symlinks and `..` are resolved, so a link cannot smuggle a
+    protected or foreign file past the check; and for a file with more than one
+    hard link, since its other names may be protected or outside every root
+    (and replacing it would silently split the links). Patterns match
+    case-insensitively: on a case-insensitive filesystem `CORE.JS` is `core.js`.
     """
 
     def __init__(self, protected: Iterable[str], roots: Iterable[Path]) -> None:
         self.patterns = tuple(protected)
-        self._spec = _spec((*ALWAYS_PROTECTED, *self.patterns))
+        # Two specs: a user's "!pattern" can lift a user or default pattern,
+        # never one of the secrets in ALWAYS_PROTECTED.
+        self._always = _spec(p.lower() for p in ALWAYS_PROTECTED)
+        self._spec = _spec(p.lower() for p in self.patterns)
         self.roots = tuple(Path(os.path.realpath(r)) for r in roots)
 
     def root_of(self, real: Path) -> Path | None:
@@ -60,10 +66,11 @@ class Guard:
         return None
 
     def matches(self, rel: str) -> bool:
-        return self._spec.match_file(rel)
+        rel = rel.lower()
+        return self._always.match_file(rel) or self._spec.match_file(rel)
 
-    def is_protected(self, path: Path) -> bool:
-        """True unless `path` resolves inside a watch root to an unprotected file.
+    def refusal(self, path: Path) -> str | None:
+        """Why `path` must not be read into a prompt nor written, or None.
 
         Both the name it was reached by and the name it resolves to are matched,
         so a link named `helper.js` pointing at `core.js` is protected too.
@@ -71,14 +78,29 @@ class Guard:
         real = Path(os.path.realpath(path))
         root = self.root_of(real)
         if root is None:
-            return True
+            return "outside every watch root (after resolving links and ..)"
         names = {real.relative_to(root).as_posix()}
         for candidate_root in self.roots:
             try:
                 names.add(Path(os.path.abspath(path)).relative_to(candidate_root).as_posix())
             except ValueError:
                 continue
-        return any(self.matches(name) for name in names)
+        if any(self.matches(name) for name in names):
+            return "protected"
+        try:
+            info = os.stat(real)
+        except OSError:
+            return None  # the reader reports a missing or unreadable file itself
+        if stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+            return (
+                f"has {info.st_nlink} hard links: its other names may be protected or"
+                " outside the watch roots, and replacing it would split them"
+            )
+        return None
+
+    def is_protected(self, path: Path) -> bool:
+        """True unless `path` resolves inside a watch root to an unprotected file."""
+        return self.refusal(path) is not None
 
 
 class Finder:

@@ -76,8 +76,8 @@ class Repairer:
 
     def _attempt(self, candidate: Candidate, record: AttemptRecord) -> None:
         target, finding = candidate.file.real, candidate.finding
-        if self.guard.is_protected(candidate.file.path):
-            record.reason = "protected file: never sent to a model"
+        if refusal := self.guard.refusal(candidate.file.path):
+            record.reason = f"{refusal}: never sent to a model"
             return
         try:
             original = target.read_bytes()

@@ -133,8 +133,8 @@ def apply_fix(
     if it passes `checker` (and `validate`, which returns a problem or None);
     see the module docstring for the sequence."""
     old_sha, new_sha = sha256(original), sha256(fixed)
-    if guard.is_protected(target):
-        return TxResult("skipped", "protected file: never written", old_sha=old_sha)
+    if refusal := guard.refusal(target):
+        return TxResult("skipped", f"{refusal}: never written", old_sha=old_sha)
     problem = checker.check_source(target, fixed)
     if problem is not None:
         return TxResult(

@@ -12,6 +12,13 @@ from ollama_standin import Reply
 
 from mechanic.config import load_config
 
+
+def user_protected(workspace) -> tuple[str, ...]:
+    """The protected patterns the user wrote (after the visible defaults)."""
+    settings = load_config(workspace.config_path).mechanic
+    return settings.protected[len(settings.default_protected) :]
+
+
 BROKEN = "def f(:\n    return 1\n"
 FIXED = "def f():\n    return 1\n"
 
@@ -99,19 +106,19 @@ def test_protect_edits_the_list_and_keeps_comments(workspace):
     text = workspace.config_path.read_text()
     assert "# my notes about this config" in text
     assert "# keep state here" in text and "# never touch these" in text
-    assert load_config(workspace.config_path).mechanic.protected == ("core.js", "lib/*.py")
+    assert user_protected(workspace) == ("core.js", "lib/*.py")
     listed = workspace.run("protect", "list").stdout.split()
     assert listed == ["core.js", "lib/*.py"]
     assert "already protected" in workspace.run("protect", "add", "core.js").stdout
     assert workspace.run("protect", "remove", "core.js").returncode == 0
-    assert load_config(workspace.config_path).mechanic.protected == ("lib/*.py",)
+    assert user_protected(workspace) == ("lib/*.py",)
     assert "# never touch these" in workspace.config_path.read_text()
 
 
 def test_protect_creates_the_list_when_there_is_none(workspace):
     workspace.config_path.write_text('[[watch]]\npath = "src"\n')
     assert workspace.run("protect", "add", "secret.py").returncode == 0
-    assert load_config(workspace.config_path).mechanic.protected == ("secret.py",)
+    assert user_protected(workspace) == ("secret.py",)
 
 
 def test_protect_refuses_a_bad_pattern_and_leaves_the_config_alone(workspace):

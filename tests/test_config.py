@@ -8,6 +8,7 @@ import pytest
 
 from mechanic.config import (
     DEFAULT_OLLAMA_HOST,
+    DEFAULT_PROTECTED,
     find_config,
     load_config,
     platform_config_path,
@@ -60,7 +61,8 @@ def test_the_documented_contract_loads(tmp_path):
     config = load_config(write(tmp_path, GOOD))
     assert config.mechanic.max_fixes_per_run == 3
     assert config.mechanic.file_cooldown_hours == 6
-    assert config.mechanic.protected == ("core.js", "simulation.js")
+    assert config.mechanic.protected[-2:] == ("core.js", "simulation.js")
+    assert config.mechanic.default_protected == DEFAULT_PROTECTED
     assert config.llm.backend == "ollama"
     assert config.llm.think is False
     assert config.llm.num_ctx == 16384

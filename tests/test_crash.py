@@ -43,7 +43,7 @@ def test_sigkill_at_random_instants_leaves_only_original_or_validated_files(tmp_
             text=True,
         )
         assert driver.stdout.readline() == "ready\n"
-        time.sleep(rng.uniform(0, 0.03))
+        time.sleep(rng.uniform(0, 0.15))
         driver.send_signal(signal.SIGKILL)
         finished = driver.communicate()[0].split()
         driver.wait()
@@ -60,7 +60,7 @@ def test_sigkill_at_random_instants_leaves_only_original_or_validated_files(tmp_
         for name in FILES:
             assert valid_states((root / name).read_bytes()), f"seed {seed}: {name}"
         assert sorted(p.name for p in root.iterdir()) == sorted(FILES), f"seed {seed}"
-        assert list(intents_dir(backups).iterdir()) == [], f"seed {seed}"
+        assert not intents_dir(backups).exists() or not list(intents_dir(backups).iterdir())
     print(f"seed {seed}: {kills} kills over {repairs} repairs, {restored} restored on recovery")
 
 

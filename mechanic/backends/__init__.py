@@ -9,13 +9,16 @@ __all__ = ["Backend", "Completion", "create_backend"]
 
 
 def create_backend(settings: LLMSettings) -> Backend | None:
-    """The configured backend, or None for backend "none" (report, never repair)."""
+    """The configured backend, or None for backend "none" (report, never repair).
+    Always wrapped so that secret-looking values never reach the model."""
+    from mechanic.backends.redacting import RedactingBackend
+
     if settings.backend == "ollama":
         from mechanic.backends.ollama import OllamaBackend
 
-        return OllamaBackend(settings)
+        return RedactingBackend(OllamaBackend(settings))
     if settings.backend == "embedded":
         from mechanic.backends.embedded import EmbeddedBackend
 
-        return EmbeddedBackend(settings)
+        return RedactingBackend(EmbeddedBackend(settings))
     return None
