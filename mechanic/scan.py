@@ -76,10 +76,14 @@ def scan(
             )
             continue
         try:
-            digest = hashlib.sha256(watched.real.read_bytes()).hexdigest()
+            data = watched.real.read_bytes()
         except OSError as exc:
             result.skipped[watched.real] = f"unreadable: {exc.strerror or exc}"
             continue
+        if _binary(data):
+            result.skipped[watched.real] = "binary content (NUL bytes); not checked"
+            continue
+        digest = hashlib.sha256(data).hexdigest()
         if trusted and state.sha256 == digest:
             # Touched but not changed: remember the new stat, skip the check.
             unchanged.append(_state(watched, digest, signature, clean=True))
@@ -109,6 +113,11 @@ def scan(
             states.append(_state(watched, digest, signatures[language], clean=finding is None))
     store.save_file_states(states)
     return result
+
+
+def _binary(data: bytes) -> bool:
+    # NUL bytes mean binary, except in UTF-16/32 text, which starts with a BOM.
+    return b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
 def _signature(checkers: CheckerSet, language: str, result: ScanResult) -> str | None:
