@@ -42,3 +42,27 @@ def test_any_answer_is_either_refused_with_a_reason_or_changed_code(answer, done
         return
     assert done_reason != "length"
     assert code.strip() and code.strip() != ORIGINAL.strip()
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(
+                alphabet=st.characters(
+                    blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"
+                ),
+                max_size=20,
+            ),
+            st.sampled_from(["\n", "\r\n", "\r"]),
+        ),
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_any_mix_of_line_endings_round_trips_byte_for_byte(lines, final):
+    text = "".join(body + ending for body, ending in lines)
+    if not final and lines:
+        text = text[: -len(lines[-1][1])]
+    data = text.encode("utf-8")
+    decoded, fmt = decode(data, "javascript")
+    assert encode(decoded, fmt) == data
