@@ -114,7 +114,9 @@ def begin(folder: Path, intent_fields: dict) -> OpenIntent:
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, json.dumps(asdict(intent)).encode("utf-8"))
+        data = json.dumps(asdict(intent)).encode("utf-8")
+        while data:  # a short write (a disk filling up) must not pass for a whole one
+            data = data[os.write(fd, data) :]
         os.fsync(fd)
         os.rename(part, folder / f"{intent.id}.json")  # the lock stays with the inode
         fsync_dir(folder)
