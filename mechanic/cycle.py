@@ -25,8 +25,8 @@ from mechanic.prompt import error_text
 from mechanic.repair import Candidate, Repairer
 from mechanic.scan import ScanResult, scan
 from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
-from mechanic.validation import validator_for
 from mechanic.transaction import Recovered, recover_interrupted
+from mechanic.validation import validator_for
 
 log = structlog.get_logger("mechanic.cycle")
 
