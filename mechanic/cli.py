@@ -149,6 +149,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         recent = store.recent_attempts(10)
         cooling = store.cooldowns()
         runtime = store.runtime_errors()
+    from mechanic.daemon import running_daemon
+
+    daemon = running_daemon(config.mechanic.state_dir)
     if args.json:
         print(
             json.dumps(
@@ -159,6 +162,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                         {k: v for k, v in a.to_dict().items() if k != "diff"} for a in recent
                     ],
                     "cooldowns": [{"file": p, "until": u} for p, u in sorted(cooling.items())],
+                    "daemon": daemon,
                     "runtime_errors": [
                         {k: v for k, v in e.__dict__.items() if k != "addressed_at"}
                         for e in runtime
@@ -178,6 +182,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"  reverted {totals['reverted']}  rejected {totals['rejected']}"
         f"  skipped {totals['skipped']}  tokens {totals['prompt_tokens']}+{totals['answer_tokens']}"
     )
+    if daemon:
+        console.print(
+            f"daemon: running, pid {daemon.get('pid')}, watching with {daemon.get('watcher')}"
+            + (
+                f"  [red]{daemon['watcher_fallback']}[/red]"
+                if daemon.get("watcher_fallback")
+                else ""
+            )
+        )
+    else:
+        console.print("daemon: not running (mechanic run, or mechanic service install)")
     if last:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last["started_at"]))
         console.print(

@@ -285,3 +285,26 @@ def test_sd_notify_ready_and_watchdog_datagrams_arrive(user, start):
         listener.close()
         os.unlink(address)
         os.rmdir(folder)
+
+
+def test_under_the_journal_lines_carry_a_priority_and_no_timestamp(user, start):
+    stderr = user.root / "daemon.stderr"
+    stderr.write_bytes(b"")
+    info = stderr.stat()
+    daemon = start(user, env={"JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"})
+    daemon.wait_for("cycle.done")
+    lines = daemon.output().splitlines()
+    assert any(line.startswith("<6>daemon.start pid=") for line in lines), lines
+    assert all(line.startswith("<") for line in lines if line.strip()), lines
+    assert not any(re.search(r"\d{4}-\d\d-\d\dT\d\d:", line) for line in lines)  # journal stamps
+
+
+def test_status_shows_the_running_daemon_and_its_watcher(user, start):
+    daemon = start(user)
+    daemon.wait_for("cycle.done")
+    shown = user.run("status", "--json").json["daemon"]
+    assert shown["pid"] == daemon.pid and shown["watcher"] in ("inotify", "fsevents", "kqueue")
+    assert f"daemon: running, pid {daemon.pid}" in user.run("status").stdout
+    daemon.signal(signal.SIGTERM)
+    assert daemon.proc.wait(timeout=10) == 0
+    assert user.run("status", "--json").json["daemon"] is None
