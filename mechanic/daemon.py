@@ -57,8 +57,14 @@ class DaemonRunning(MechanicError):
 @contextlib.contextmanager
 def daemon_lock(state_dir: Path) -> Iterator[None]:
     """One daemon per state folder, held for the daemon's whole life."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    with open(state_dir / LOCK_NAME, "a+") as handle:
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(state_dir / LOCK_NAME, "a+")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise MechanicError(
+            f"cannot use the state folder {state_dir} (mechanic.state_dir): {exc.strerror or exc}"
+        ) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -399,10 +405,16 @@ def run(config_path: Path) -> int:
     from mechanic import log as logs
 
     config = load_config(Path(config_path).expanduser().absolute())
-    logs.configure(
-        config.mechanic.state_dir,
-        max_mb=config.mechanic.log_max_mb,
-        journal=logs.under_journal(),
-    )
+    try:
+        logs.configure(
+            config.mechanic.state_dir,
+            max_mb=config.mechanic.log_max_mb,
+            journal=logs.under_journal(),
+        )
+    except OSError as exc:  # the log lives in the state folder
+        raise MechanicError(
+            f"cannot use the state folder {config.mechanic.state_dir} (mechanic.state_dir):"
+            f" {exc.strerror or exc}"
+        ) from None
     writegate.reset()
     return Daemon(config).run()

@@ -308,3 +308,13 @@ def test_status_shows_the_running_daemon_and_its_watcher(user, start):
     daemon.signal(signal.SIGTERM)
     assert daemon.proc.wait(timeout=10) == 0
     assert user.run("status", "--json").json["daemon"] is None
+
+
+def test_an_unusable_state_folder_stops_it_at_once_with_the_key_named(user):
+    (user.root / "blocker").write_text("")
+    user.configure(state_dir="blocker/state")
+    result = user.run("run", timeout=30)
+    assert result.returncode == 1
+    assert "cannot use the state folder" in result.stderr
+    assert "mechanic.state_dir" in result.stderr
+    assert "Traceback" not in result.stderr
