@@ -194,8 +194,17 @@ def install(service: Service) -> None:
     temp.write_text(text, encoding="utf-8")
     os.replace(temp, service.path)
     print(f"wrote {service.path}")
-    for argv in service.start_commands():
-        run_command(argv)
+    try:
+        for argv in service.start_commands():
+            run_command(argv)
+    except ServiceError as exc:
+        if service.platform != "systemd":
+            raise
+        # The usual cause: no user manager to talk to (an ssh or sudo session).
+        raise ServiceError(
+            f"{exc}; is there a systemd user session? (`systemctl --user status`; over ssh"
+            f' run `loginctl enable-linger "$USER"` and log in again)'
+        ) from None
 
 
 def uninstall(service: Service) -> bool:

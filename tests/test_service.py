@@ -228,3 +228,16 @@ def test_doctor_reports_an_installed_service_that_is_not_running(workspace, tmp_
     assert "is installed but not running" in result.stdout
     assert "fix: systemctl --user restart mechanic" in result.stdout
     assert result.returncode == 1
+
+
+def test_a_failing_systemctl_is_reported_with_its_output_and_a_hint(space, tmp_path):
+    tool = tmp_path / "bin" / "systemctl"
+    tool.parent.mkdir()
+    tool.write_text("#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n")
+    tool.chmod(0o755)
+    env = service_env(tmp_path, MECHANIC_SYSTEMCTL=str(tool))
+    result = space.run("service", "install", "--platform", "systemd", env=env)
+    assert result.returncode == 1
+    assert "Failed to connect to bus" in result.stdout  # the tool's own words, shown
+    assert "daemon-reload failed (exit 1)" in result.stderr
+    assert "loginctl enable-linger" in result.stderr
