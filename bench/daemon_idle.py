@@ -40,8 +40,15 @@ JS = "function handler{n}(event) {{\n  return Object.assign({{ id: {n} }}, event
 JS += "module.exports = {{ handler{n} }};\n"
 
 
-def make_tree(root: Path, files: int) -> None:
-    for n in range(files):
+def make_tree(root: Path, files: int, broken: int = 0) -> None:
+    for n in range(broken):  # the backend is then loaded (and fails: nothing listens)
+        folder = root / "src" / "broken"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"broken{n}.py"
+        path.write_text("def f(:\n    pass\n")
+        past = time.time() - 3600  # broken long ago: not held by the quiet period
+        os.utime(path, (past, past))
+    for n in range(files - broken):
         folder = root / "src" / f"pkg{n % FOLDERS:03d}"
         folder.mkdir(parents=True, exist_ok=True)
         if n % 10 < 7:
@@ -129,16 +136,22 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument(
+        "--broken",
+        type=int,
+        default=0,
+        help="files that fail to parse, so the first cycle loads the model client too",
+    )
+    parser.add_argument(
         "--watcher", choices=["auto", "polling"], action="append", help="default: both"
     )
     args = parser.parse_args()
     modes = args.watcher or ["auto", "polling"]
     root = Path(tempfile.mkdtemp(prefix="mechanic-idle-"))
     try:
-        make_tree(root, args.files)
+        make_tree(root, args.files, args.broken)
         print(
-            f"mechanic run, idle, watching {args.files:,} files in {FOLDERS} folders,"
-            f" measured for {args.seconds:g} s after the first cycle"
+            f"mechanic run, idle, watching {args.files:,} files in {FOLDERS} folders"
+            f" ({args.broken} broken), measured for {args.seconds:g} s after the first cycle"
             f" (Python {sys.version.split()[0]}, {os.cpu_count()} cores)"
         )
         header = ("watcher", "first cycle", "threads", "RSS MB", "max", "CPU %")
