@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 import structlog
 
+from mechanic import static
 from mechanic.answer import Rejected, candidate_from_answer
 from mechanic.backends.base import Backend
 from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Finding
 from mechanic.config import Config
 from mechanic.discovery import Guard, WatchedFile
-from mechanic.errors import BackendError, BackendTimeout
+from mechanic.errors import BackendError, BackendTimeout, CheckerUnavailable
 from mechanic.prompt import DoesNotFit, build_whole_file_prompt, error_text
 from mechanic.store import AttemptRecord
 from mechanic.textfile import NotText, decode, encode
@@ -132,6 +133,15 @@ class Repairer:
         except UnicodeEncodeError as exc:
             record.outcome = "rejected"
             record.reason = f"the answer has characters {fmt.encoding} cannot hold: {exc.reason}"
+            return
+        try:
+            refused = static.refusal(
+                finding, text, code, target, checker=self.checkers.get(finding.language)
+            )
+        except CheckerUnavailable:
+            refused = None  # without node there is no JavaScript analysis to consult
+        if refused:
+            record.outcome, record.reason = "rejected", refused
             return
         validate = self._validator(candidate)
         result = apply_fix(

@@ -142,3 +142,27 @@ def new_static_errors(
         if name is None or after_names.get(name, 0) > before_names.get(name, 0):
             new.extend([message] * count)
     return sorted(new)
+
+
+def refusal(
+    finding: Finding, before: str, after: str, path: Path, *, checker: Checker | None = None
+) -> str | None:
+    """Why a fix for `finding` must not be applied on static grounds, or None: it adds
+    a static error, or (for a static finding) it leaves the error it was asked to fix."""
+    if finding.language not in LANGUAGES:
+        return None
+    new = new_static_errors(finding.language, before, after, path, checker=checker)
+    if new:
+        shown = "; ".join(dict.fromkeys(new))
+        return f"the fix adds a static error ({shown}); the original is kept"
+    if finding.kind == "static":
+        remaining = static_errors(finding.language, after, path, checker=checker) or []
+        still = sum(message == finding.message for message, _, _ in remaining)
+        was = sum(
+            message == finding.message
+            for message, _, _ in static_errors(finding.language, before, path, checker=checker)
+            or []
+        )
+        if still and still >= was:
+            return f"the fix leaves the error it was asked to fix ({finding.message})"
+    return None

@@ -136,3 +136,44 @@ def test_a_zero_token_fix_is_validated_by_the_roots_tests(workspace):
     attempt = result.attempts()["calc.py"]
     assert attempt["backend"] == "deterministic" and attempt["outcome"] == "applied"
     assert "tests:" in attempt["reason"] and "1 with the fix" in attempt["reason"]
+
+
+def test_a_model_fix_that_adds_an_undefined_name_is_rejected(workspace, ollama_standin):
+    from ollama_standin import Reply
+
+    workspace.write_config(llm={"backend": "ollama", "host": ollama_standin.url})
+    broken = "import os\n\n\ndef main()\n    return os.getcwd()\n"
+    path = workspace.file("app.py", broken)
+    answer = "import os\n\n\ndef main():\n    return os.getcwd() + helper_never_defined()\n"
+    ollama_standin.reply(Reply(answer))
+    result = workspace.run("once", "--json")
+    attempt = result.attempts()["app.py"]
+    assert attempt["outcome"] == "rejected"
+    assert "adds a static error (undefined name 'helper_never_defined')" in attempt["reason"]
+    assert path.read_text() == broken
+
+
+def test_a_model_fix_for_a_static_finding_must_remove_it(workspace, ollama_standin):
+    from ollama_standin import Reply
+
+    workspace.write_config(llm={"backend": "ollama", "host": ollama_standin.url})
+    good = "const fs = require('fs');\nmodule.exports = () => fs.readFileSync('x');\n"
+    path = workspace.file("app.js", good)
+    assert workspace.run("check").returncode == 0  # first sight: the baseline
+    broken = good.replace("fs.readFileSync('x')", "readCorrectionFile('x')")
+    path.write_text(broken)
+    # A first answer that does not fix it, then one that does.
+    same = broken.replace("'x'", "'y'")
+    ollama_standin.replies([Reply(same), Reply(good)])
+    first = workspace.run("once", "--json")
+    attempt = first.attempts()["app.js"]
+    assert attempt["outcome"] == "rejected"
+    assert "leaves the error it was asked to fix" in attempt["reason"]
+    assert path.read_text() == broken
+    workspace.write_config(
+        llm={"backend": "ollama", "host": ollama_standin.url},
+        mechanic={"file_cooldown_hours": 0},
+    )
+    second = workspace.run("once", "--json")
+    assert second.attempts()["app.js"]["outcome"] == "applied", second.stdout
+    assert path.read_text() == good
