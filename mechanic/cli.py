@@ -431,6 +431,78 @@ def _log_hint(service) -> str:
     return f"tail -f {service.log_dir}/mechanic.err.log  (or: mechanic log -f)"
 
 
+# --- review mode: pending / accept / reject ------------------------------
+
+
+def cmd_pending(args: argparse.Namespace) -> int:
+    from mechanic.store import Store
+
+    config = _config(args)
+    with Store.open(config.mechanic.state_dir) as store:
+        patches = store.pending()
+    if args.json:
+        print(json.dumps(patches, indent=2))
+        return EXIT_OK
+    if not patches:
+        print("no fixes are waiting for review")
+        return EXIT_OK
+    for patch in patches:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(patch["created_at"]))
+        print(f"#{patch['id']}  {_rel(patch['path'], config)}  ({when}): {patch['error']}")
+        print((patch["diff"] or "").rstrip())
+        print(f"  accept: mechanic accept {patch['id']}   reject: mechanic reject {patch['id']}\n")
+    return EXIT_OK
+
+
+def cmd_accept(args: argparse.Namespace) -> int:
+    import structlog
+
+    from mechanic import gitcommit, review
+    from mechanic.cycle import cycle_lock
+    from mechanic.store import Store
+
+    config = _config(args)
+    _setup_logging(config, quiet=True)
+    with Store.open(config.mechanic.state_dir) as store, cycle_lock(config.mechanic.state_dir):
+        try:
+            record = review.accept(config, store, args.patch)
+        except review.ReviewError as exc:
+            print(f"mechanic: {exc}", file=sys.stderr)
+            return EXIT_BROKEN
+        if record.outcome == "applied" and config.mechanic.git_commit:
+            record.reason += f"; {gitcommit.commit_fix(record, config)}"
+        store.record_attempt(record)
+        if record.outcome == "applied":
+            patch = store.pending_patch(args.patch)
+            store.decide_pending(args.patch, "accepted", record.id)
+            review.drop_bytes(store, patch)
+    structlog.get_logger("mechanic.cli").info(
+        f"repair.{record.outcome}", file=record.path, attempt=record.id, patch=args.patch
+    )
+    if record.outcome != "applied":
+        print(f"mechanic: patch #{args.patch} not applied: {record.reason}", file=sys.stderr)
+        return EXIT_BROKEN
+    print(f"applied patch #{args.patch} to {record.path} (attempt #{record.id}): {record.reason}")
+    print(f"  backup {record.backup_path} (undo: mechanic revert {record.id})")
+    return EXIT_OK
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    from mechanic import review
+    from mechanic.store import Store
+
+    config = _config(args)
+    with Store.open(config.mechanic.state_dir) as store:
+        try:
+            patch = review.reject(store, args.patch)
+        except review.ReviewError as exc:
+            print(f"mechanic: {exc}", file=sys.stderr)
+            return EXIT_BROKEN
+        review.drop_bytes(store, patch)
+    print(f"rejected patch #{args.patch}: {patch['path']} is left as it is")
+    return EXIT_OK
+
+
 # --- entry point ----------------------------------------------------------
 
 
@@ -492,6 +564,20 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", parents=[common], help="check everything mechanic needs; say how to fix it"
     )
     doctor.set_defaults(func=cmd_doctor)
+
+    pending = sub.add_parser(
+        "pending", parents=[common], help="review mode: fixes waiting for you, with diffs"
+    )
+    pending.add_argument("--json", action="store_true")
+    pending.set_defaults(func=cmd_pending)
+
+    accept = sub.add_parser("accept", parents=[common], help="apply a pending fix")
+    accept.add_argument("patch", type=int, metavar="ID")
+    accept.set_defaults(func=cmd_accept)
+
+    reject = sub.add_parser("reject", parents=[common], help="drop a pending fix")
+    reject.add_argument("patch", type=int, metavar="ID")
+    reject.set_defaults(func=cmd_reject)
     return parser
 
 

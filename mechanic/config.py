@@ -24,6 +24,7 @@ from mechanic.errors import ConfigError
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 BACKENDS = ("ollama", "embedded", "none")
+APPLY_MODES = ("auto", "review")
 REPAIR_MODES = ("whole",)
 FILE_WATCHERS = ("auto", "polling", "off")
 DEFAULT_INCLUDE = ("**/*.py", "**/*.js", "**/*.mjs", "**/*.cjs")
@@ -77,6 +78,9 @@ class MechanicSettings:
     quiet_seconds: float = 120
     file_watcher: str = "auto"
     default_protected: tuple[str, ...] = DEFAULT_PROTECTED  # already part of `protected`
+    # "auto" writes a validated fix; "review" keeps it as a pending patch for a person.
+    apply: str = "auto"
+    git_commit: bool = False  # each applied fix its own commit, in a git work tree
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "file_cooldown_hours": Key(NUMBER, 6, _at_least(0)),
         "protected": Key((list,), [], check_globs),
         "default_protected": Key((list,), list(DEFAULT_PROTECTED), check_globs),
+        "apply": Key((str,), "auto", _one_of(APPLY_MODES)),
+        "git_commit": Key((bool,), False, None),
         "max_file_kb": Key((int,), 1024, _at_least(1)),
         "node": Key((str,), "", None),
         "log_max_mb": Key(NUMBER, 5, _at_least(0, strict=True)),
@@ -386,6 +392,8 @@ class _Validator:
                 quiet_seconds=float(mech["quiet_seconds"]),
                 file_watcher=mech["file_watcher"],
                 default_protected=tuple(mech["default_protected"]),
+                apply=mech["apply"],
+                git_commit=mech["git_commit"],
             ),
             llm=LLMSettings(
                 backend=llm["backend"],

@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from mechanic import errorlog, writegate
+from mechanic import errorlog, gitcommit, review, writegate
 from mechanic.backends import Backend, create_backend
 from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Finding
@@ -171,6 +171,7 @@ class _Cycle:
 
     def run(self) -> CycleReport:
         started = time.monotonic()
+        review.set_mode(self.config.mechanic.apply)  # every rung's writes follow it
         cycle_id = self.store.start_cycle(dry_run=self.dry_run)
         log.info(
             "cycle.start",
@@ -276,6 +277,7 @@ class _Cycle:
         """Broken files to attempt now: not protected, not cooling down, within the cap."""
         settings = self.config.mechanic
         cooling = self.store.cooldowns() if settings.file_cooldown_hours > 0 else {}
+        waiting = {p["path"]: p["id"] for p in self.store.pending()}  # review mode
         chosen: list[Candidate] = []
         for path, finding in sorted(report.scan.findings.items()):
             watched = report.scan.file(path)
@@ -287,6 +289,8 @@ class _Cycle:
                 reason = dialect
             elif recent := self._recently_changed(watched):
                 reason = recent
+            elif str(path) in waiting:
+                reason = f"a validated fix awaits review: mechanic accept {waiting[str(path)]}"
             elif str(path) in cooling:
                 until = time.strftime("%Y-%m-%d %H:%M", time.localtime(cooling[str(path)]))
                 reason = f"in cooldown until {until} (file_cooldown_hours)"
@@ -347,7 +351,7 @@ class _Cycle:
             log.info("repair.held", file=str(watched.real), reason="dry run: zero-token fix found")
             return True
         self._record(report, outcome)
-        return outcome.outcome == "applied"
+        return outcome.outcome in ("applied", "pending")
 
     def _repair(
         self, report: CycleReport, candidates: list[Candidate], checkers: CheckerSet
@@ -394,8 +398,15 @@ class _Cycle:
 
     def _record(self, report: CycleReport, record: AttemptRecord) -> None:
         record.cycle_id = report.cycle_id
+        if record.outcome == "applied" and self.config.mechanic.git_commit:
+            record.reason += f"; {gitcommit.commit_fix(record, self.config)}"
         self.store.record_attempt(record)
         report.attempts.append(record)
+        if record.outcome == "pending":
+            patch = self.store.add_pending(
+                record, review.fix_path(self.config.mechanic.backup_dir, record.new_sha or "")
+            )
+            log.info("repair.kept_for_review", file=record.path, patch=patch)
         asked = record.prompt_tokens is not None or record.outcome != "skipped"
         hours = self.config.mechanic.file_cooldown_hours
         if asked and hours > 0:

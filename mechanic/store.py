@@ -6,6 +6,7 @@ verdicts that let a warm cycle skip files whose content has not changed.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -18,7 +19,8 @@ from mechanic.checkers.base import Finding
 from mechanic.errors import StoreError
 
 SCHEMA_VERSION = 1
-OUTCOMES = ("applied", "reverted", "rejected", "skipped")
+# "pending": a validated fix kept for review ([mechanic] apply = "review").
+OUTCOMES = ("applied", "reverted", "rejected", "skipped", "pending")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,7 +46,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     path TEXT NOT NULL, language TEXT NOT NULL, error TEXT NOT NULL,
     backend TEXT, model TEXT,
     prompt_tokens INTEGER, answer_tokens INTEGER, duration_s REAL,
-    outcome TEXT NOT NULL CHECK (outcome IN ('applied','reverted','rejected','skipped')),
+    outcome TEXT NOT NULL CHECK (outcome IN ('applied','reverted','rejected','skipped','pending')),
     reason TEXT, backup_path TEXT, diff TEXT, old_sha TEXT, new_sha TEXT,
     undone_at REAL
 );
@@ -76,6 +78,47 @@ CREATE TABLE IF NOT EXISTS runtime_errors (
     count INTEGER NOT NULL, file_sha TEXT, addressed_at REAL
 );
 """
+
+# Review mode (mechanic/review.py): validated fixes waiting for a person. The fixed
+# bytes live in <backup_dir>/pending/, named by their hash; a row here says whose
+# they are and what became of them.
+_REVIEW_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pending (
+    id INTEGER PRIMARY KEY,
+    attempt_id INTEGER, created_at REAL NOT NULL,
+    path TEXT NOT NULL, language TEXT NOT NULL, error TEXT NOT NULL,
+    old_sha TEXT NOT NULL, new_sha TEXT NOT NULL, diff TEXT, fix_path TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','accepted','rejected')),
+    decided_at REAL, decided_attempt INTEGER
+);
+CREATE INDEX IF NOT EXISTS pending_path ON pending(path);
+"""
+
+
+def _allow_pending_outcome(db: sqlite3.Connection) -> None:
+    """Stores made before review mode refuse the outcome "pending" (a CHECK
+    SQLite cannot alter): rebuild the attempts table once, keeping every row."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'attempts'").fetchone()[0]
+    if "'pending'" in sql:
+        return
+    columns = ", ".join(row[1] for row in db.execute("PRAGMA table_info(attempts)"))
+    create = re.search(r"CREATE TABLE IF NOT EXISTS attempts \(.*?\n\);", _SCHEMA, re.S)
+    index = re.search(r"CREATE INDEX IF NOT EXISTS attempts_path [^;]*;", _SCHEMA)
+    assert create is not None and index is not None
+    db.execute("BEGIN IMMEDIATE")  # all or nothing: history is never left half-copied
+    try:
+        db.execute("DROP INDEX IF EXISTS attempts_path")
+        db.execute("ALTER TABLE attempts RENAME TO attempts_before_review")
+        db.execute(create.group(0))
+        db.execute(index.group(0))
+        _ensure_columns(db, "attempts", _ADDED_COLUMNS.get("attempts", {}))
+        db.execute(f"INSERT INTO attempts ({columns}) SELECT {columns} FROM attempts_before_review")
+        db.execute("DROP TABLE attempts_before_review")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
 
 # Columns added after a table first shipped: {table: {column: declaration}}. Added in
 # place on open, so an existing store keeps its history without a schema version bump.
@@ -179,8 +222,10 @@ class Store:
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
             db.executescript(_SIGNALS_SCHEMA)
+            db.executescript(_REVIEW_SCHEMA)
             for table, columns in _ADDED_COLUMNS.items():
                 _ensure_columns(db, table, columns)
+            _allow_pending_outcome(db)
             found = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if found is None:
                 db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
@@ -403,6 +448,44 @@ class Store:
             db.executemany(
                 "UPDATE runtime_errors SET addressed_at = ? WHERE signature = ?",
                 [(when, signature) for signature in signatures],
+            )
+
+    # --- review mode ------------------------------------------------------
+
+    def add_pending(self, attempt: AttemptRecord, fix_path: Path) -> int:
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO pending (attempt_id, created_at, path, language, error, old_sha,"
+                " new_sha, diff, fix_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    attempt.id,
+                    time.time(),
+                    attempt.path,
+                    attempt.language,
+                    attempt.error,
+                    attempt.old_sha,
+                    attempt.new_sha,
+                    attempt.diff,
+                    str(fix_path),
+                ),
+            )
+            return int(cursor.lastrowid)
+
+    def pending(self, *, status: str | None = "pending") -> list[dict[str, Any]]:
+        query, args = "SELECT * FROM pending", ()
+        if status is not None:
+            query, args = query + " WHERE status = ?", (status,)
+        return [dict(row) for row in self._db.execute(query + " ORDER BY id", args)]
+
+    def pending_patch(self, patch_id: int) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT * FROM pending WHERE id = ?", (patch_id,)).fetchone()
+        return dict(row) if row else None
+
+    def decide_pending(self, patch_id: int, status: str, attempt_id: int | None = None) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE pending SET status = ?, decided_at = ?, decided_attempt = ? WHERE id = ?",
+                (status, time.time(), attempt_id, patch_id),
             )
 
 

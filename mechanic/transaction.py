@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mechanic import journal, writegate
+from mechanic import review as review_mode
 from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard
 from mechanic.journal import fsync_dir as _fsync_dir
@@ -45,7 +46,7 @@ def sha256(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class TxResult:
-    outcome: str  # applied | reverted | rejected | skipped
+    outcome: str  # applied | reverted | rejected | skipped | pending (review mode)
     reason: str
     backup_path: Path | None = None
     diff: str | None = None
@@ -128,10 +129,13 @@ def apply_fix(
     backup_dir: Path,
     guard: Guard,
     validate: Callable[[bytes], str | None] | None = None,
+    review: bool | None = None,
 ) -> TxResult:
     """Write `fixed` over `target` (which must still hold `original`) if and only
     if it passes `checker` (and `validate`, which returns a problem or None);
-    see the module docstring for the sequence."""
+    see the module docstring for the sequence. With `review` (by default the
+    process-wide mode, mechanic/review.py) a fix that would be written is kept
+    as a pending patch instead: outcome "pending", nothing written."""
     old_sha, new_sha = sha256(original), sha256(fixed)
     if refusal := guard.refusal(target):
         return TxResult("skipped", f"{refusal}: never written", old_sha=old_sha)
@@ -162,12 +166,23 @@ def apply_fix(
         if refusal is not None:
             return TxResult("skipped", refusal, old_sha=old_sha)
         return _write_fix(
-            target, original=original, fixed=fixed, checker=checker, backup_dir=backup_dir
+            target,
+            original=original,
+            fixed=fixed,
+            checker=checker,
+            backup_dir=backup_dir,
+            hold=review_mode.holding() if review is None else review,
         )
 
 
 def _write_fix(
-    target: Path, *, original: bytes, fixed: bytes, checker: Checker, backup_dir: Path
+    target: Path,
+    *,
+    original: bytes,
+    fixed: bytes,
+    checker: Checker,
+    backup_dir: Path,
+    hold: bool = False,
 ) -> TxResult:
     """The writing half of apply_fix, once the fix has passed every check in memory."""
     old_sha, new_sha = sha256(original), sha256(fixed)
@@ -179,6 +194,18 @@ def _write_fix(
             return TxResult("skipped", "changed by someone since it was read", old_sha=old_sha)
     except OSError as exc:
         return TxResult("skipped", f"cannot read the file again: {exc}", old_sha=old_sha)
+    if hold:  # review mode: everything a write needs is settled; a person decides
+        try:
+            review_mode.keep(fixed, new_sha, backup_dir)
+        except OSError as exc:
+            return TxResult("skipped", f"the fix could not be kept for review: {exc}")
+        return TxResult(
+            "pending",
+            "validated; kept for review, not written (mechanic pending)",
+            diff=unified_diff(target, original, fixed),
+            old_sha=old_sha,
+            new_sha=new_sha,
+        )
     try:
         backup = write_backup(target, original, backup_dir)
     except OSError as exc:
