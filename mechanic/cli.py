@@ -86,6 +86,8 @@ def _print_report(report, config: Config) -> None:
         print(f"  {attempt.outcome:<9} {_rel(attempt.path, config)}: {attempt.reason}{tokens}")
         if attempt.outcome == "applied" and attempt.backup_path:
             print(f"            backup {attempt.backup_path} (undo: mechanic revert {attempt.id})")
+        elif attempt.outcome == "pending":
+            print("            waiting for review: mechanic pending")
     for path, reason in report.held.items():
         print(f"  {'held':<9} {_rel(path, config)}: {reason}")
     for language, reason in scan.unavailable.items():

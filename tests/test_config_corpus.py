@@ -95,6 +95,14 @@ CORPUS: dict[str, tuple[str | bytes, tuple[str, ...]]] = {
     ),
     "zero-max-file-kb": (edit("max_fixes_per_run = 3", "max_file_kb = 0"), ("max_file_kb",)),
     "zero-log-size": (edit("max_fixes_per_run = 3", "log_max_mb = 0"), ("mechanic.log_max_mb",)),
+    "unknown-apply-mode": (
+        edit("max_fixes_per_run = 3", 'apply = "sometimes"'),
+        ("mechanic.apply", "one of"),
+    ),
+    "string-for-git-commit": (
+        edit("max_fixes_per_run = 3", 'git_commit = "yes"'),
+        ("mechanic.git_commit", "true or false"),
+    ),
     "unknown-repair-mode": (BASE + "[repair]\nmode = 'magic'\n", ("repair.mode", "one of")),
     # globs
     "empty-glob": (edit('path = "src"', 'path = "src"\ninclude = [""]'), ("watch[0].include",)),
