@@ -151,6 +151,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         recent = store.recent_attempts(10)
         cooling = store.cooldowns()
         runtime = store.runtime_errors()
+        waiting = len(store.pending())  # review mode
     from mechanic.daemon import running_daemon
 
     daemon = running_daemon(config.mechanic.state_dir)
@@ -165,6 +166,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     ],
                     "cooldowns": [{"file": p, "until": u} for p, u in sorted(cooling.items())],
                     "daemon": daemon,
+                    "pending_patches": waiting,
                     "runtime_errors": [
                         {k: v for k, v in e.__dict__.items() if k != "addressed_at"}
                         for e in runtime
@@ -195,6 +197,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     else:
         console.print("daemon: not running (mechanic run, or mechanic service install)")
+    if waiting:
+        console.print(f"{waiting} fix(es) waiting for review: mechanic pending")
     if last:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last["started_at"]))
         console.print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -273,11 +274,24 @@ class _Cycle:
             f" untouched for {self.quiet_seconds:g} s (quiet_seconds)"
         )
 
+    @staticmethod
+    def _awaiting_review(waiting: dict[str, dict], path: Path) -> int | None:
+        """The pending patch made from the file as it is now, if any; a file
+        changed since its patch is broken anew and is attempted again."""
+        patch = waiting.get(str(path))
+        if patch is None:
+            return None
+        try:
+            current = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None
+        return patch["id"] if current == patch["old_sha"] else None
+
     def _choose(self, report: CycleReport, checkers: CheckerSet) -> list[Candidate]:
         """Broken files to attempt now: not protected, not cooling down, within the cap."""
         settings = self.config.mechanic
         cooling = self.store.cooldowns() if settings.file_cooldown_hours > 0 else {}
-        waiting = {p["path"]: p["id"] for p in self.store.pending()}  # review mode
+        waiting = {p["path"]: p for p in self.store.pending()}  # review mode
         chosen: list[Candidate] = []
         for path, finding in sorted(report.scan.findings.items()):
             watched = report.scan.file(path)
@@ -289,8 +303,8 @@ class _Cycle:
                 reason = dialect
             elif recent := self._recently_changed(watched):
                 reason = recent
-            elif str(path) in waiting:
-                reason = f"a validated fix awaits review: mechanic accept {waiting[str(path)]}"
+            elif patch := self._awaiting_review(waiting, path):
+                reason = f"a validated fix awaits review: mechanic accept {patch}"
             elif str(path) in cooling:
                 until = time.strftime("%Y-%m-%d %H:%M", time.localtime(cooling[str(path)]))
                 reason = f"in cooldown until {until} (file_cooldown_hours)"

@@ -31,6 +31,8 @@ def test_a_fix_waits_for_review_and_is_applied_on_accept(workspace, ollama_stand
     assert path.read_text() == BROKEN
     assert workspace.backups_of("calc.py") == []
 
+    assert workspace.run("status", "--json").json["pending_patches"] == 1
+    assert "1 fix(es) waiting for review" in workspace.run("status").stdout
     listed = workspace.run("pending")
     assert "#1  calc.py" in listed.stdout
     assert "-    return sum(items" in listed.stdout and "+    return sum(items)" in listed.stdout
@@ -63,6 +65,17 @@ def test_accept_refuses_a_file_changed_since_the_patch(workspace, ollama_standin
     assert accepted.returncode == 1
     assert "changed since patch #1" in accepted.stderr
     assert path.read_text() == mine
+
+
+def test_a_file_changed_since_its_patch_is_attempted_again(workspace, ollama_standin):
+    path = review_workspace(workspace, ollama_standin)
+    workspace.run("once")
+    path.write_text(BROKEN.replace("print(total([1, 2]))", "print(total([3]))"))
+    again = workspace.run("once", "--json").attempts()["calc.py"]
+    assert again["outcome"] == "pending"
+    assert ollama_standin.inference_count == 2
+    assert [p["id"] for p in workspace.run("pending", "--json").json] == [1, 2]
+    assert "changed since patch #1" in workspace.run("accept", "1").stderr
 
 
 def test_reject_drops_the_patch_and_leaves_the_file(workspace, ollama_standin):
