@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import codecs
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from ollama_standin import Reply
@@ -94,14 +97,58 @@ def test_binary_and_oversized_files_are_skipped_with_a_reason(workspace, ollama_
     assert binary.read_bytes() == b"\x7fELF\x00\x01\x02 x = (\n"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_an_unreadable_file_is_skipped_with_a_reason(workspace, ollama_standin):
-    unreadable = workspace.file("locked.py", b"x = (\n")
-    os.chmod(unreadable, 0)
-    report = once(workspace, ollama_standin)
-    skipped = {item["file"]: item["reason"] for item in report["skipped_files"]}
-    assert "unreadable" in skipped[str(unreadable)]
-    assert ollama_standin.inference_count == 0
+def unreadable_verdict(space: Path) -> str:
+    """What a scan says about an unreadable file. Root reads every file, so
+    as root the scan runs in a forked child that dropped to user nobody."""
+    from mechanic.checkers import CheckerSet
+    from mechanic.config import load_config
+    from mechanic.discovery import Finder
+    from mechanic.scan import scan
+    from mechanic.store import Store
+
+    def verdict() -> str:
+        config = load_config(space / "config.toml")
+        with Store.open(config.mechanic.state_dir) as store, CheckerSet() as checkers:
+            result = scan(Finder(config), checkers, store, max_file_bytes=10**6)
+        return result.skipped.get(space / "src" / "locked.py", "not skipped")
+
+    if os.geteuid() != 0:
+        return verdict()
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (runs in the child)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(writer, verdict().encode())
+        except BaseException as exc:
+            os.write(writer, f"child failed: {exc!r}".encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    with os.fdopen(reader, "rb") as handle:
+        return handle.read().decode()
+
+
+def test_an_unreadable_file_is_skipped_with_a_reason(tmp_path):
+    space = Path(tempfile.mkdtemp(dir="/tmp"))  # not under root's private pytest folder
+    try:
+        (space / "src").mkdir()
+        (space / "state").mkdir()
+        (space / "src" / "ok.py").write_text("x = 1\n")
+        locked = space / "src" / "locked.py"
+        locked.write_text("x = (\n")
+        locked.chmod(0)
+        (space / "config.toml").write_text(
+            '[mechanic]\nstate_dir = "state"\n[llm]\nbackend = "none"\n[[watch]]\npath = "src"\n'
+        )
+        for folder in (space, space / "src"):
+            folder.chmod(0o755)
+        (space / "state").chmod(0o777)
+        assert unreadable_verdict(space) == "unreadable: Permission denied"
+    finally:
+        shutil.rmtree(space)
 
 
 def test_a_hard_linked_file_is_never_sent_nor_written(workspace, ollama_standin, tmp_path):
