@@ -36,8 +36,8 @@ def report(rows):
     for row in rows
         print(row)
 """,
-    # Two faults at once: no single small edit fixes it, so the model is asked.
-    "stats.py": "def mean(values)\n    return sum(values) / len(values\n",
+    # Four faults at once: more than the zero-token rung's two edits, so the model is asked.
+    "stats.py": "def mean(values\n    total = sum(values\n    return total / len(values\n",
     # Broken too, but protected by the shipped config: never sent, never written.
     "core.js": "function tick( {\n  return 1;\n}\nmodule.exports = { tick };\n",
     "healthy.py": "def ok():\n    return True\n",
@@ -73,7 +73,7 @@ def main() -> int:
         print(f"  {name:<11} {before[name]} -> {after}  {verdict}")
     print(
         "\nreport.py and worker.js were fixed by the zero-token rung (one small token edit,"
-        "\nno model). stats.py has two faults, so it went to the model. The embedded"
+        "\nno model). stats.py has four faults, so it went to the model. The embedded"
         "\nSmolLM2-135M is tiny and rarely right; every answer was validated,"
         "\nand a file is only written when the fix passes its checker. Point [llm] at"
         "\nOllama with a coder model (see README) for real repairs."

@@ -103,6 +103,26 @@ def test_each_javascript_fault_kind_is_restored_exactly(checkers, tmp_path, kind
     assert _fix(checkers, tmp_path, "load.js", broken) == JS_BODY
 
 
+@pytest.mark.parametrize(
+    ("name", "broken", "fixed"),
+    [
+        (
+            "two.py",
+            "def f(x):\n    if g(x\n        return 1\n",
+            "def f(x):\n    if g(x):\n        return 1\n",
+        ),
+        (
+            "two.py",
+            "def mean(v)\n    return sum(v) / len(v\n",
+            "def mean(v):\n    return sum(v) / len(v)\n",
+        ),
+        ("two.js", "function f(x {\n  return g(x;\n}\n", "function f(x) {\n  return g(x);\n}\n"),
+    ],
+)
+def test_two_lost_tokens_are_restored(checkers, tmp_path, name, broken, fixed):
+    assert _fix(checkers, tmp_path, name, broken) == fixed
+
+
 def test_javascript_module_files_are_judged_as_modules(checkers, tmp_path):
     body = "import fs from 'fs';\nexport function read(p) {\n  return fs.readFileSync(p);\n}\n"
     broken = body.replace("readFileSync(p)", "readFileSync(p")
@@ -132,6 +152,19 @@ def test_a_fix_that_turns_words_into_code_adds_undefined_names(tmp_path):
         "undefined name 'world'",
     ]
     assert new_static_errors("python", broken, "print('hello world')\n", path) == []
+
+
+def test_search_refuses_a_candidate_that_adds_an_undefined_name(checkers, tmp_path):
+    # Found by the fault benchmark in asyncio/selector_events.py: splitting the name the
+    # lost `(` merged into, `Blocking(IOError, ...)`, parses but names `Blocking`.
+    body = (
+        "def read(sock):\n    try:\n        return sock.recv(1)\n"
+        "    except (BlockingIOError, InterruptedError):\n        return None\n"
+    )
+    broken = body.replace("(BlockingIOError", "BlockingIOError")
+    unchecked = _fix(checkers, tmp_path, "read.py", broken, static=False)
+    assert unchecked is not None and "Blocking(IOError" in unchecked
+    assert _fix(checkers, tmp_path, "read.py", broken) == body
 
 
 def test_undefined_names_already_there_do_not_block_a_fix(checkers, tmp_path):

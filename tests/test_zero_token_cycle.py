@@ -106,8 +106,12 @@ def test_the_model_is_asked_only_for_what_the_rung_cannot_fix(workspace, ollama_
         llm={"backend": "ollama", "host": ollama_standin.url}, repair={"deterministic": True}
     )
     one = workspace.file("one.py", BROKEN_PY)
-    two_faults = "def mean(values)\n    return sum(values) / len(values\n"
-    fixed_two = "def mean(values):\n    return sum(values) / len(values)\n"
+    # Four lost tokens: more than the rung's two edits.
+    rest = "".join(f"\n\ndef f{i}(x):\n    return x * {i}\n" for i in range(8))
+    two_faults = "def mean(values\n    total = sum(values\n    return total / len(values\n" + rest
+    fixed_two = (
+        "def mean(values):\n    total = sum(values)\n    return total / len(values)\n" + rest
+    )
     two = workspace.file("two.py", two_faults)
     ollama_standin.reply(Reply(fixed_two, prompt_eval_count=50, eval_count=20))
     result = workspace.run("once", "--json")
@@ -119,7 +123,7 @@ def test_the_model_is_asked_only_for_what_the_rung_cannot_fix(workspace, ollama_
     assert one.read_text() == FIXED_PY and two.read_text() == fixed_two
     # Only the file with two faults reached the model.
     [request] = ollama_standin.inference_requests
-    assert "len(values" in str(request.body)
+    assert "total / len(values" in str(request.body)
 
 
 def test_a_zero_token_fix_is_validated_by_the_roots_tests(workspace):

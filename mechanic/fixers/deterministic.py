@@ -91,6 +91,8 @@ WINDOW_BEFORE = 3  # lines before the error line searched for general edits
 WINDOW_AFTER = 1
 BRACKET_LINES = 40  # how far a missing closer may be from its opener
 JS_BATCH = 256
+PAIR_FROM = 14  # pairs are made of the best this many single edits
+PAIR_AFTER = 1.5  # pairs are tried after the single edits costing at most this
 NEAR_TOKENS = 60  # tokens either side of the error considered on one long line
 LONG_LINE = 300  # characters either side of a quote judged for a dropped-quote fix
 
@@ -167,10 +169,25 @@ class _Generator:
             self._order.setdefault(key, len(self._order))
 
     def ranked(self) -> list[Edit]:
+        """Single edits by cost; pairs of the likeliest single edits (two lost tokens,
+        `if f(x` missing both `)` and `:`) after the likely singles, before the rest."""
         items = sorted(
             _Candidate(cost, self._order[edit], edit) for edit, cost in self._found.items()
         )
-        return [item.edit for item in items]
+        singles = [item.edit for item in items]
+        likely = [item.edit for item in items if item.cost <= PAIR_AFTER]
+        unlikely = singles[len(likely) :]
+        top = [e for e in singles[:PAIR_FROM] if len(e) == 1]
+        pairs = []
+        for i, first in enumerate(top):
+            for second in top[i + 1 :]:
+                (a, b, x), (c, d, y) = first[0], second[0]
+                if b < c or d < a:  # apart, so the two edits cannot interfere
+                    pairs.append(tuple(sorted(first + second)))
+                elif a == b == c == d:  # two insertions at one place: both orders
+                    pairs.append(((a, a, x + y),))
+                    pairs.append(((a, a, y + x),))
+        return likely + pairs + unlikely
 
     def hinted(self, *words: str) -> bool:
         message = self.message.lower()
@@ -354,7 +371,9 @@ class _Generator:
         if last is None:
             return self._line_end(line)
         if last.text in (",", ";", ":") or (last.text == "{" and closer == ")"):
-            return last.start
+            tokens = self.tokens_on(line)
+            # Right after the token before it: `f(x {` -> `f(x) {`, not `f(x ){`.
+            return tokens[-2].end if len(tokens) > 1 else last.start
         return last.end
 
     def tokens_on(self, line: int) -> list[Token]:
