@@ -21,6 +21,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import structlog
+
 from mechanic import static
 from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Checker, Finding
@@ -28,6 +30,8 @@ from mechanic.discovery import Finder, WatchedFile
 from mechanic.errors import CheckerUnavailable
 from mechanic.store import FileState, Store
 from mechanic.textfile import NotText, decode
+
+log = structlog.get_logger("mechanic.scan")
 
 
 @dataclass
@@ -140,6 +144,9 @@ def _static_finding(watched: WatchedFile, checker: Checker) -> Finding | None:
     try:
         found = static.static_findings(watched.language, text, watched.real, checker=checker)
     except CheckerUnavailable:
+        return None
+    except Exception:  # analysis is a bonus: a bug in it must never stop the scan
+        log.exception("static.crashed", file=str(watched.real))
         return None
     return found[0] if found else None
 

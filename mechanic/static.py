@@ -55,9 +55,12 @@ def _python_errors(text: str, path: Path) -> list[tuple[str, int | None, int | N
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text, str(path))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError):
         return None
-    found = pyflakes_checker.Checker(tree, filename=str(path))
+    try:
+        found = pyflakes_checker.Checker(tree, filename=str(path))
+    except RecursionError:  # absurdly nested code: no verdict rather than a crash
+        return None
     errors = []
     for message in sorted(found.messages, key=lambda m: (m.lineno, m.col)):
         if isinstance(message, _UNDEFINED):

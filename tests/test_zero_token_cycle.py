@@ -181,3 +181,26 @@ def test_a_model_fix_for_a_static_finding_must_remove_it(workspace, ollama_stand
     second = workspace.run("once", "--json")
     assert second.attempts()["app.js"]["outcome"] == "applied", second.stdout
     assert path.read_text() == good
+
+
+def test_a_new_static_analysis_invalidates_cached_clean_verdicts(workspace, monkeypatch):
+    from mechanic import static
+    from mechanic.checkers import CheckerSet
+    from mechanic.config import load_config
+    from mechanic.discovery import Finder
+    from mechanic.scan import scan
+    from mechanic.store import Store
+
+    workspace.file("a.py", "x = 1\n")
+    workspace.file("b.js", "module.exports = 1;\n")
+    config = load_config(workspace.config_path)
+
+    def checked() -> int:
+        with Store.open(config.mechanic.state_dir) as store, CheckerSet() as checkers:
+            return scan(Finder(config), checkers, store, max_file_bytes=1 << 20).checked
+
+    assert checked() == 2
+    assert checked() == 0  # warm: trusted
+    monkeypatch.setattr(static, "STATIC_REVISION", static.STATIC_REVISION + 1)
+    assert checked() == 2  # what "clean" means changed: judged again
+    assert checked() == 0
