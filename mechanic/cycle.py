@@ -20,13 +20,13 @@ from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Finding
 from mechanic.config import Config
 from mechanic.discovery import Finder, WatchedFile
-from mechanic.errors import BackendError, MechanicError
+from mechanic.errors import BackendError, MechanicError, StoreError
 from mechanic.fixers import rung
 from mechanic.prompt import error_text
 from mechanic.repair import Candidate, Repairer
 from mechanic.scan import ScanResult, scan
 from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
-from mechanic.transaction import Recovered, recover_interrupted
+from mechanic.transaction import Recovered, Refused, recover_interrupted, restore_backup, sha256
 from mechanic.validation import validator_for
 
 log = structlog.get_logger("mechanic.cycle")
@@ -412,9 +412,15 @@ class _Cycle:
 
     def _record(self, report: CycleReport, record: AttemptRecord) -> None:
         record.cycle_id = report.cycle_id
+        try:
+            self.store.record_attempt(record)
+        except StoreError:
+            if record.outcome == "applied":
+                self._take_back(record)  # a store that fails touches no file
+            raise
         if record.outcome == "applied" and self.config.mechanic.git_commit:
             record.reason += f"; {gitcommit.commit_fix(record, self.config)}"
-        self.store.record_attempt(record)
+            self.store.set_attempt_reason(record.id, record.reason)
         report.attempts.append(record)
         if record.outcome == "pending":
             patch = self.store.add_pending(
@@ -433,6 +439,23 @@ class _Cycle:
             fields["tokens"] = f"{record.prompt_tokens}+{record.answer_tokens or 0}"
         level = "warning" if record.outcome in ("reverted", "rejected") else "info"
         getattr(log, level)(event, **fields)
+
+    def _take_back(self, record: AttemptRecord) -> None:
+        """Put back the original of a fix the store could not record, so that no
+        write goes unrecorded (and `mechanic revert` never misses one)."""
+        target = Path(record.path)
+        try:
+            current = target.read_bytes()
+            if record.backup_path and sha256(current) == record.new_sha:
+                restore_backup(
+                    target,
+                    backup=Path(record.backup_path),
+                    expected=current,
+                    guard=self.finder.guard,
+                )
+                log.error("repair.taken_back", file=record.path, reason="the store failed")
+        except (OSError, Refused) as exc:
+            log.error("repair.take_back_failed", file=record.path, error=str(exc))
 
 
 def _not_attempted(candidate: Candidate, backend: Backend, reason: str) -> AttemptRecord:

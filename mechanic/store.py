@@ -324,6 +324,10 @@ class Store:
         rows = self._db.execute("SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (limit,))
         return [_attempt(row) for row in rows]
 
+    def set_attempt_reason(self, attempt_id: int | None, reason: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE attempts SET reason = ? WHERE id = ?", (reason, attempt_id))
+
     def mark_undone(self, attempt_id: int) -> None:
         with self._tx() as db:
             db.execute("UPDATE attempts SET undone_at = ? WHERE id = ?", (time.time(), attempt_id))

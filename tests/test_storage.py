@@ -97,3 +97,38 @@ def test_a_locked_store_stops_the_cycle_before_any_file_is_touched(workspace, ol
     assert "state store" in result.stderr and "locked" in result.stderr
     assert ollama_standin.inference_count == 0
     assert path.read_bytes() == BROKEN
+
+
+def test_a_store_that_locks_during_the_model_call_leaves_the_file_untouched(
+    workspace, ollama_standin
+):
+    """The fix is written, then the store cannot record it: the write is taken
+    back, so no fix ever goes unrecorded, and the cycle says why it stopped."""
+    from ollama_standin import Reply
+
+    workspace.write_config(
+        llm={"backend": "ollama", "host": ollama_standin.url},
+        raw="[repair]\ndeterministic = false\n",
+    )
+    path = workspace.file("calc.py", BROKEN)
+    holders = []
+
+    def lock_the_store(_request):
+        holder = sqlite3.connect(
+            workspace.state / "mechanic.sqlite3", isolation_level=None, check_same_thread=False
+        )
+        holder.execute("BEGIN EXCLUSIVE")
+        holders.append(holder)
+
+    ollama_standin.reply(Reply(FIXED.decode(), on_request=lock_the_store))
+    try:
+        result = workspace.run("once")
+    finally:
+        for holder in holders:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert ollama_standin.inference_count == 1
+    assert result.returncode == 1
+    assert "state store" in result.stderr and "locked" in result.stderr
+    assert path.read_bytes() == BROKEN
+    assert sorted(p.name for p in workspace.src.iterdir()) == ["calc.py"]
