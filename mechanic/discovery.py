@@ -7,6 +7,7 @@ match relative to the watch root; `**` crosses folders.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -53,9 +54,10 @@ class Guard:
 
     def __init__(self, protected: Iterable[str], roots: Iterable[Path]) -> None:
         self.patterns = tuple(protected)
-        # Two specs: a user's "!pattern" can lift a user or default pattern,
-        # never one of the secrets in ALWAYS_PROTECTED.
-        self._always = _spec(p.lower() for p in ALWAYS_PROTECTED)
+        # A user's "!pattern" can lift a user or default pattern, never one of
+        # the secrets in ALWAYS_PROTECTED. Those match a file's own name only: a
+        # folder called `secretary/` holds no secret.
+        self._always = tuple(p.lower() for p in ALWAYS_PROTECTED)
         self._spec = _spec(p.lower() for p in self.patterns)
         self.roots = tuple(Path(os.path.realpath(r)) for r in roots)
 
@@ -67,7 +69,8 @@ class Guard:
 
     def matches(self, rel: str) -> bool:
         rel = rel.lower()
-        return self._always.match_file(rel) or self._spec.match_file(rel)
+        name = rel.rsplit("/", 1)[-1]
+        return any(fnmatch.fnmatchcase(name, p) for p in self._always) or self._spec.match_file(rel)
 
     def refusal(self, path: Path) -> str | None:
         """Why `path` must not be read into a prompt nor written, or None.

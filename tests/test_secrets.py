@@ -131,6 +131,12 @@ def test_secret_files_and_seed_001_paths_are_never_sent(workspace, ollama_standi
         assert path.read_text() == content
 
 
+def test_secret_names_are_file_names_not_folders(tmp_path):
+    guard = Guard([], [tmp_path])
+    assert not guard.is_protected(tmp_path / "secretary" / "app.py")
+    assert guard.is_protected(tmp_path / "deep" / "er" / "API_Credentials.json")
+
+
 def test_a_user_can_lift_a_default_but_never_a_secret(tmp_path):
     (tmp_path / "auth").mkdir()
     guard = Guard([*DEFAULT_PROTECTED, "!auth/", "!.env.local"], [tmp_path])
