@@ -133,3 +133,66 @@ def candidate_from_answer(answer: str, original: str, *, done_reason: str | None
     code = extract_code(answer)
     review(code, original)
     return code
+
+
+def block_from_answer(
+    answer: str, lines: list[str], start: int, end: int, *, done_reason: str | None
+) -> str:
+    """The replacement for lines[start:end] in a block answer, or Rejected.
+
+    A model may echo the whole file around its fix: that is accepted only when
+    every line outside the block is exactly the file's own. An answer that
+    starts before the block or runs past it (the line above or below it, a new
+    function) strays and is refused, as is one that rewrites the block.
+    """
+    if done_reason == "length":
+        raise Rejected("the answer was cut off at the token limit (done_reason 'length')")
+    code = extract_code(answer)
+    original = "\n".join(lines[start:end])
+    got = code.split("\n")
+    before, after = lines[:start], lines[end:]
+    if len(got) > end - start and (before or after):
+        head = [line.strip() for line in got[: len(before)]]
+        tail = [line.strip() for line in got[len(got) - len(after) :]] if after else []
+        if (
+            len(got) >= len(before) + len(after)
+            and head == [line.strip() for line in before]
+            and tail == [line.strip() for line in after]
+        ):
+            got = got[len(before) : len(got) - len(after)]
+            code = "\n".join(got)
+        elif _strays(got, before, after, original):
+            raise Rejected("the answer changes code outside its block")
+    code = _reindent(code, original)
+    review(code, original)
+    return code
+
+
+def _strays(got: list[str], before: list[str], after: list[str], block: str) -> bool:
+    """The answer starts with the line just above the block or ends with the
+    line just below it (lines the block itself does not hold)."""
+    inside = {line.strip() for line in block.split("\n")}
+    above = next((line.strip() for line in reversed(before) if line.strip()), None)
+    below = next((line.strip() for line in after if line.strip()), None)
+    first = next((line.strip() for line in got if line.strip()), None)
+    last = next((line.strip() for line in reversed(got) if line.strip()), None)
+    return (above is not None and first == above and above not in inside) or (
+        below is not None and last == below and below not in inside
+    )
+
+
+def _reindent(code: str, original: str) -> str:
+    """Give an answer the block's own indentation: models often return a method
+    flush left. Only a uniform shift is undone; anything else is left to the checker."""
+    want = next((line for line in original.split("\n") if line.strip()), "")
+    got = next((line for line in code.split("\n") if line.strip()), "")
+    want_indent = want[: len(want) - len(want.lstrip())]
+    got_indent = got[: len(got) - len(got.lstrip())]
+    if want_indent == got_indent:
+        return code
+    lines = code.split("\n")
+    if not got_indent:
+        return "\n".join(want_indent + line if line.strip() else line for line in lines)
+    if not want_indent and all(line.startswith(got_indent) or not line.strip() for line in lines):
+        return "\n".join(line[len(got_indent) :] for line in lines)
+    return code

@@ -25,7 +25,7 @@ from mechanic.errors import ConfigError
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 BACKENDS = ("ollama", "embedded", "none")
 APPLY_MODES = ("auto", "review")
-REPAIR_MODES = ("whole",)
+REPAIR_MODES = ("auto", "whole", "block")
 FILE_WATCHERS = ("auto", "polling", "off")
 DEFAULT_INCLUDE = ("**/*.py", "**/*.js", "**/*.mjs", "**/*.cjs")
 DEFAULT_EXCLUDE = (
@@ -237,7 +237,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "threads": Key((int,), 1, _at_least(1)),
     },
     "repair": {
-        "mode": Key((str,), "whole", _one_of(REPAIR_MODES)),
+        "mode": Key((str,), "auto", _one_of(REPAIR_MODES)),
         "deterministic": Key((bool,), True, None),
     },
 }

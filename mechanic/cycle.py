@@ -7,7 +7,7 @@ import fcntl
 import hashlib
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,13 @@ from mechanic.config import Config
 from mechanic.discovery import Finder, WatchedFile
 from mechanic.errors import BackendError, MechanicError, StoreError
 from mechanic.fixers import rung
+from mechanic.ladder import Ladder, signature
+from mechanic.localize import Baseline, baseline, needs_a_person
 from mechanic.prompt import error_text
-from mechanic.repair import Candidate, Repairer
+from mechanic.repair import Candidate
 from mechanic.scan import ScanResult, scan
 from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
+from mechanic.textfile import NotText, decode
 from mechanic.transaction import Recovered, Refused, recover_interrupted, restore_backup, sha256
 from mechanic.validation import validator_for
 
@@ -50,6 +53,8 @@ class CycleReport:
     backend_error: str | None = None
     runtime: list[RuntimeErrorRecord] = field(default_factory=list)  # active, from logs
     recovered: list[Recovered] = field(default_factory=list)  # writes a killed run left
+    # Broken files mechanic will not patch (truncated, merge conflict, three strikes).
+    needs_person: dict[Path, tuple[str, str]] = field(default_factory=dict)  # kind, reason
 
     @property
     def remaining(self) -> list[Finding]:
@@ -73,6 +78,10 @@ class CycleReport:
             "recovered": [
                 {"file": str(r.target), "action": r.action, "reason": r.reason}
                 for r in self.recovered
+            ],
+            "needs_person": [
+                {"file": str(p), "kind": kind, "reason": reason}
+                for p, (kind, reason) in self.needs_person.items()
             ],
         }
 
@@ -292,11 +301,13 @@ class _Cycle:
         settings = self.config.mechanic
         cooling = self.store.cooldowns() if settings.file_cooldown_hours > 0 else {}
         waiting = {p["path"]: p for p in self.store.pending()}  # review mode
+        given_up = self.store.needs_person()
         chosen: list[Candidate] = []
         for path, finding in sorted(report.scan.findings.items()):
             watched = report.scan.file(path)
             if watched is None:
                 continue
+            base = None
             if refusal := self.finder.guard.refusal(watched.path):
                 reason = f"{refusal}: never sent to a model, never written"
             elif dialect := self._foreign_dialect(watched, checkers):
@@ -305,6 +316,9 @@ class _Cycle:
                 reason = recent
             elif patch := self._awaiting_review(waiting, path):
                 reason = f"a validated fix awaits review: mechanic accept {patch}"
+            elif person := self._needs_person(watched, finding, given_up):
+                report.needs_person[path] = person
+                reason = f"needs a person: {person[1]}"
             elif str(path) in cooling:
                 until = time.strftime("%Y-%m-%d %H:%M", time.localtime(cooling[str(path)]))
                 reason = f"in cooldown until {until} (file_cooldown_hours)"
@@ -312,12 +326,11 @@ class _Cycle:
                 continue  # fixed without a model, or (dry run) reported as fixable
             elif self.dry_run:
                 reason = "dry run: nothing is sent or written"
-            elif self.config.llm.backend == "none":
-                reason = "llm.backend is 'none': findings are reported, repairs wait"
             elif len(chosen) >= settings.max_fixes_per_run:
                 reason = f"max_fixes_per_run ({settings.max_fixes_per_run}) reached this cycle"
             else:
-                chosen.append(Candidate(watched, finding))
+                base = self._baseline(watched)
+                chosen.append(Candidate(watched, finding, base))
                 continue
             report.held[path] = reason
             log.info("repair.held", file=str(path), reason=reason)
@@ -364,21 +377,61 @@ class _Cycle:
             )
             log.info("repair.held", file=str(watched.real), reason="dry run: zero-token fix found")
             return True
+        outcome.rung = "deterministic"  # the ladder's first rung, run here for dry runs too
+        outcome.signature = signature(finding.message, finding.language)
         self._record(report, outcome)
         return outcome.outcome in ("applied", "pending")
+
+    def _decode(self, language: str) -> Callable[[bytes], str | None]:
+        def decode_text(data: bytes) -> str | None:
+            try:
+                return decode(data, language)[0]
+            except NotText:
+                return None
+
+        return decode_text
+
+    def _baseline(self, watched: WatchedFile) -> Baseline | None:
+        return baseline(self.store, watched.real, self._decode(watched.language))
+
+    def _needs_person(
+        self, watched: WatchedFile, finding: Finding, given_up: dict[str, dict[str, Any]]
+    ) -> tuple[str, str] | None:
+        """(kind, reason) when this broken file is left to a person: marked so
+        before and unchanged since, or truncated, or in a merge conflict."""
+        try:
+            data = watched.real.read_bytes()
+        except OSError:
+            return None  # the repair step reports unreadable files itself
+        digest = sha256(data)
+        marked = given_up.get(str(watched.real))
+        if marked is not None:
+            if marked["sha256"] == digest:
+                return marked["kind"], marked["reason"]
+            self.store.clear_needs_person(str(watched.real))  # it changed: try again
+            log.info("needs_person.cleared", file=str(watched.real), reason="the file changed")
+        text = self._decode(watched.language)(data)
+        if text is None:
+            return None
+        found = needs_a_person(text, finding, self._baseline(watched))
+        if found is not None:
+            kind, reason = found
+            self.store.mark_needs_person(str(watched.real), digest, kind, reason)
+            alert(kind, watched.real, reason)
+        return found
 
     def _repair(
         self, report: CycleReport, candidates: list[Candidate], checkers: CheckerSet
     ) -> None:
         backend = create_backend(self.config.llm)
-        assert backend is not None  # "none" holds every candidate in _choose
         try:
-            try:
-                backend.prepare()
-            except BackendError as exc:
-                self._backend_down(report, candidates, backend, exc)
-                return
-            repairer = Repairer(self.config, backend, checkers, self.finder.guard)
+            if backend is not None:
+                try:
+                    backend.prepare()
+                except BackendError as exc:
+                    self._backend_down(report, candidates, backend, exc)
+                    return
+            ladder = Ladder(self.config, self.store, backend, checkers, self.finder.guard)
             for index, candidate in enumerate(candidates):
                 if writegate.stop_requested():
                     for rest in candidates[index:]:
@@ -386,17 +439,22 @@ class _Cycle:
                         self._record(report, _not_attempted(rest, backend, reason))
                     return
                 try:
-                    record = repairer.attempt(candidate)
+                    held = ladder.run(candidate, lambda record: self._record(report, record))
                 except BackendError as exc:
+                    assert backend is not None
                     self._backend_down(report, candidates[index:], backend, exc)
                     return
                 except Exception as exc:  # one file's bug must not end the cycle
                     log.exception("repair.crashed", file=str(candidate.file.real))
                     reason = f"internal error: {type(exc).__name__}: {exc}"
-                    record = _not_attempted(candidate, backend, reason)
-                self._record(report, record)
+                    self._record(report, _not_attempted(candidate, backend, reason))
+                    continue
+                if held is not None:
+                    report.held[candidate.file.real] = held
+                    log.info("repair.held", file=str(candidate.file.real), reason=held)
         finally:
-            backend.close()
+            if backend is not None:
+                backend.close()
 
     def _backend_down(
         self,
@@ -458,14 +516,20 @@ class _Cycle:
             log.error("repair.take_back_failed", file=record.path, error=str(exc))
 
 
-def _not_attempted(candidate: Candidate, backend: Backend, reason: str) -> AttemptRecord:
+def alert(kind: str, path: Path, reason: str) -> None:
+    """A person should look at `path`: an alert event in the log (the one alert
+    channel until Layer 1's alerts exist)."""
+    log.error("alert", kind="needs_a_person", why=kind, file=str(path), reason=reason)
+
+
+def _not_attempted(candidate: Candidate, backend: Backend | None, reason: str) -> AttemptRecord:
     return AttemptRecord(
         path=str(candidate.file.real),
         language=candidate.finding.language,
         error=error_text(candidate.finding),
         outcome="skipped",
         reason=reason,
-        backend=backend.name,
-        model=backend.model,
+        backend=backend.name if backend else None,
+        model=backend.model if backend else None,
         started_at=time.time(),
     )

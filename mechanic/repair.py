@@ -1,161 +1,127 @@
-"""One repair attempt: a broken file in, an attempt record out.
-
-Reads the file, asks the model, turns the answer into candidate bytes in the
-file's own encoding, and hands them to the transaction, the only writer.
+"""One broken file read for repair, and the last step every rung shares: a
+candidate text validated in memory, then handed to the transaction, the only
+writer. Which rungs produce candidates, and in what order, is mechanic/ladder.py.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from pathlib import Path
 
-import structlog
-
-from mechanic import static
-from mechanic.answer import Rejected, candidate_from_answer
-from mechanic.backends.base import Backend
-from mechanic.checkers import CheckerSet
-from mechanic.checkers.base import Finding
-from mechanic.config import Config
+from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard, WatchedFile
-from mechanic.errors import BackendError, BackendTimeout, CheckerUnavailable
-from mechanic.prompt import DoesNotFit, build_whole_file_prompt, error_text
+from mechanic.localize import Baseline
 from mechanic.store import AttemptRecord
-from mechanic.textfile import NotText, decode, encode
+from mechanic.textfile import NotText, TextFormat, decode, encode
 from mechanic.transaction import apply_fix, sha256
-from mechanic.validation import FixValidator, validator_for
+from mechanic.validation import FixValidator
 
-log = structlog.get_logger("mechanic.repair")
+try:  # the "no new static error" rule, where mechanic/static.py exists
+    from mechanic import static as _static
+except ImportError:  # pragma: no cover - depends on which branches have landed
+    _static = None
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A broken file chosen for repair this cycle."""
+    """A broken file chosen for repair this cycle, with what it is compared to."""
 
     file: WatchedFile
     finding: Finding
+    baseline: Baseline | None = None
 
 
-class Repairer:
-    def __init__(
-        self, config: Config, backend: Backend, checkers: CheckerSet, guard: Guard
-    ) -> None:
-        self.config = config
-        self.backend = backend
-        self.checkers = checkers
-        self.guard = guard
+@dataclass
+class Work:
+    """A candidate's file as read for this repair: every rung works from these bytes."""
 
-    def attempt(self, candidate: Candidate) -> AttemptRecord:
-        """Try to repair one file. Raises BackendError (other than a timeout)
-        when the backend is unusable, so the cycle stops asking it."""
-        target, finding = candidate.file.real, candidate.finding
-        record = AttemptRecord(
-            path=str(target),
-            language=finding.language,
-            error=error_text(finding),
-            outcome="skipped",
-            backend=self.backend.name,
-            model=self.backend.model,
-            started_at=time.time(),
+    candidate: Candidate
+    target: Path
+    original: bytes
+    text: str
+    fmt: TextFormat
+    checker: Checker
+
+    @property
+    def finding(self) -> Finding:
+        return self.candidate.finding
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
+
+def read_work(candidate: Candidate, checker: Checker, guard: Guard) -> Work | str:
+    """The file's bytes and text, or why it cannot be repaired."""
+    target, finding = candidate.file.real, candidate.finding
+    if refusal := guard.refusal(candidate.file.path):
+        return f"{refusal}: never sent to a model"
+    try:
+        original = target.read_bytes()
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
+    try:
+        text, fmt = decode(original, finding.language)
+    except NotText as exc:
+        return f"not editable as text: {exc}"
+    return Work(candidate, target, original, text, fmt, checker)
+
+
+def validate_and_apply(
+    work: Work,
+    text: str,
+    record: AttemptRecord,
+    *,
+    backup_dir: Path,
+    guard: Guard,
+    validate: FixValidator | None = None,
+) -> None:
+    """Write `text` over the file if and only if it passes: the checker, then no
+    new static error, then the root's tests in a throwaway copy (`validate`, where
+    test_cmd/smoke_cmd is set); the transaction checks again and writes. Sets the
+    record's outcome, reason, backup and diff."""
+    try:
+        fixed = encode(text, work.fmt)
+    except UnicodeEncodeError as exc:
+        record.outcome = "rejected"
+        record.reason = f"the answer has characters {work.fmt.encoding} cannot hold: {exc.reason}"
+        return
+    if fixed == work.original:
+        record.outcome, record.reason = "rejected", "the candidate is the file unchanged"
+        return
+    record.new_sha = sha256(fixed)
+    problem = work.checker.check_source(work.target, fixed)
+    if problem is not None:
+        where = f"line {problem.line}: " if problem.line else ""
+        record.outcome = "reverted"
+        record.reason = (
+            f"the fix fails the {work.checker.language} check ({where}{problem.message});"
+            " it was never written and the original is kept"
         )
-        started = time.monotonic()
-        try:
-            self._attempt(candidate, record)
-        finally:
-            record.duration_s = round(time.monotonic() - started, 3)
-        return record
+        return
+    added = _new_static_errors(work, text)
+    if added:
+        record.outcome = "reverted"
+        record.reason = f"the fix adds a static error ({added[0]}); it was never written"
+        return
+    result = apply_fix(
+        work.target,
+        original=work.original,
+        fixed=fixed,
+        checker=work.checker,
+        backup_dir=backup_dir,
+        guard=guard,
+        validate=validate,
+    )
+    record.outcome, record.reason = result.outcome, result.reason
+    if result.outcome == "applied" and validate is not None and validate.summary:
+        record.reason += f"; {validate.summary}"
+    record.backup_path = str(result.backup_path) if result.backup_path else None
+    record.diff = result.diff
+    record.new_sha = result.new_sha
 
-    def _validator(self, candidate: Candidate) -> FixValidator | None:
-        """Tests in a throwaway copy, when the file's watch root sets test_cmd/smoke_cmd."""
-        settings = self.config.mechanic
-        return validator_for(
-            self.config.watches,
-            candidate.file.root,
-            candidate.file.real,
-            skip=(settings.state_dir, settings.backup_dir),
-        )
 
-    def _attempt(self, candidate: Candidate, record: AttemptRecord) -> None:
-        target, finding = candidate.file.real, candidate.finding
-        if refusal := self.guard.refusal(candidate.file.path):
-            record.reason = f"{refusal}: never sent to a model"
-            return
-        try:
-            original = target.read_bytes()
-        except OSError as exc:
-            record.reason = f"cannot read the file: {exc.strerror or exc}"
-            return
-        record.old_sha = sha256(original)
-        try:
-            text, fmt = decode(original, finding.language)
-        except NotText as exc:
-            record.reason = f"not editable as text: {exc}"
-            return
-        try:
-            prompt = build_whole_file_prompt(
-                name=candidate.file.rel,
-                code=text,
-                finding=finding,
-                context_tokens=self.backend.context_tokens(),
-                count_tokens=self.backend.count_tokens,
-            )
-        except DoesNotFit as exc:
-            record.reason = f"not sent: {exc}"
-            return
-        log.info(
-            "repair.ask",
-            file=str(target),
-            error=record.error,
-            model=self.backend.model,
-            prompt_tokens=prompt.prompt_tokens,
-        )
-        try:
-            completion = self.backend.complete(
-                system=prompt.system, prompt=prompt.user, max_tokens=prompt.max_answer_tokens
-            )
-        except BackendTimeout as exc:
-            # The model did receive the file: the cooldown applies as to any answer.
-            record.prompt_tokens = prompt.prompt_tokens
-            record.reason = str(exc)
-            return
-        except BackendError:
-            record.reason = "the model backend failed"
-            raise
-        record.prompt_tokens = completion.prompt_tokens
-        record.answer_tokens = completion.answer_tokens
-        try:
-            code = candidate_from_answer(completion.text, text, done_reason=completion.done_reason)
-        except Rejected as exc:
-            record.outcome, record.reason = "rejected", str(exc)
-            return
-        try:
-            fixed = encode(code, fmt)
-        except UnicodeEncodeError as exc:
-            record.outcome = "rejected"
-            record.reason = f"the answer has characters {fmt.encoding} cannot hold: {exc.reason}"
-            return
-        try:
-            refused = static.refusal(
-                finding, text, code, target, checker=self.checkers.get(finding.language)
-            )
-        except CheckerUnavailable:
-            refused = None  # without node there is no JavaScript analysis to consult
-        if refused:
-            record.outcome, record.reason = "rejected", refused
-            return
-        validate = self._validator(candidate)
-        result = apply_fix(
-            target,
-            original=original,
-            fixed=fixed,
-            checker=self.checkers.get(finding.language),
-            backup_dir=self.config.mechanic.backup_dir,
-            guard=self.guard,
-            validate=validate,
-        )
-        record.outcome, record.reason = result.outcome, result.reason
-        if result.outcome == "applied" and validate is not None and validate.summary:
-            record.reason += f"; {validate.summary}"
-        record.backup_path = str(result.backup_path) if result.backup_path else None
-        record.diff = result.diff
-        record.new_sha = result.new_sha
+def _new_static_errors(work: Work, text: str) -> list[str]:
+    if _static is None or work.finding.language not in ("python", "javascript"):
+        return []
+    return list(_static.new_static_errors(work.finding.language, work.text, text, work.target))

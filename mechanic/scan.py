@@ -97,6 +97,7 @@ def scan(
         pending[language].append((watched, digest, seen_change))
 
     states = unchanged
+    good: list[tuple[str, str, bytes]] = []
     for language, batch in pending.items():
         checker = checkers.get(language)
         try:
@@ -114,14 +115,28 @@ def scan(
             result.checked += 1
             if finding is not None:
                 result.findings[watched.real] = finding
+            elif (data := _read_if(watched.real, digest)) is not None:
+                good.append((str(watched.real), digest, data))
             states.append(_state(watched, digest, signatures[language], clean=finding is None))
     store.save_file_states(states)
+    # The last version that passed: where a later fault most likely is, and what
+    # `mechanic restore` brings back.
+    store.save_good_versions(good)
     return result
 
 
 def _binary(data: bytes) -> bool:
     # NUL bytes mean binary, except in UTF-16/32 text, which starts with a BOM.
     return b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def _read_if(path: Path, digest: str) -> bytes | None:
+    """The file's bytes if they are still the ones that were checked."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == digest else None
 
 
 def _signature(checkers: CheckerSet, language: str, result: ScanResult) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -58,6 +59,20 @@ CREATE TABLE IF NOT EXISTS file_state (
     path TEXT PRIMARY KEY,
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL,
     signature TEXT NOT NULL, clean INTEGER NOT NULL, checked_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS good_versions (
+    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, content BLOB NOT NULL, saved_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fix_memory (
+    id INTEGER PRIMARY KEY,
+    language TEXT NOT NULL, signature TEXT NOT NULL, root TEXT, path TEXT NOT NULL,
+    error TEXT NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL,
+    attempt_id INTEGER, created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fix_memory_signature ON fix_memory(language, signature);
+CREATE TABLE IF NOT EXISTS needs_person (
+    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, kind TEXT NOT NULL,
+    reason TEXT NOT NULL, since REAL NOT NULL
 );
 """
 
@@ -122,7 +137,10 @@ def _allow_pending_outcome(db: sqlite3.Connection) -> None:
 
 # Columns added after a table first shipped: {table: {column: declaration}}. Added in
 # place on open, so an existing store keeps its history without a schema version bump.
-_ADDED_COLUMNS: dict[str, dict[str, str]] = {}
+_ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    # Which rung of the repair ladder made the attempt, and the error's signature.
+    "attempts": {"rung": "TEXT", "signature": "TEXT"},
+}
 
 
 def _ensure_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
@@ -154,6 +172,8 @@ class AttemptRecord:
     started_at: float = 0.0
     id: int | None = None
     undone_at: float | None = None
+    rung: str | None = None  # deterministic | memory | block | whole | restore
+    signature: str | None = None  # the error, without positions (see ladder.signature)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -491,6 +511,126 @@ class Store:
                 "UPDATE pending SET status = ?, decided_at = ?, decided_attempt = ? WHERE id = ?",
                 (status, time.time(), attempt_id, patch_id),
             )
+
+    # --- last good versions -----------------------------------------------
+
+    def save_good_versions(self, versions: Iterable[tuple[str, str, bytes]]) -> None:
+        """Remember (path, sha256, bytes) as each file's last version that passed its
+        check; compressed, since every watched file has one."""
+        rows = [(p, sha, zlib.compress(data, 1), time.time()) for p, sha, data in versions]
+        if not rows:
+            return
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO good_versions VALUES (?, ?, ?, ?) ON CONFLICT(path) DO UPDATE"
+                " SET sha256 = excluded.sha256, content = excluded.content,"
+                " saved_at = excluded.saved_at WHERE good_versions.sha256 != excluded.sha256",
+                rows,
+            )
+
+    def good_version(self, path: str) -> tuple[str, bytes, float] | None:
+        """The last version of `path` that passed its check: (sha256, bytes, saved_at)."""
+        row = self._db.execute(
+            "SELECT sha256, content, saved_at FROM good_versions WHERE path = ?", (path,)
+        ).fetchone()
+        if row is None:
+            return None
+        return row[0], zlib.decompress(row[1]), row[2]
+
+    def good_version_shas(self) -> dict[str, str]:
+        return {
+            row[0]: row[1] for row in self._db.execute("SELECT path, sha256 FROM good_versions")
+        }
+
+    # --- repair memory ----------------------------------------------------
+
+    def remember_fix(
+        self,
+        *,
+        language: str,
+        signature: str,
+        root: str | None,
+        path: str,
+        error: str,
+        before: str,
+        after: str,
+        attempt_id: int | None,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO fix_memory (language, signature, root, path, error, before, after,"
+                " attempt_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (language, signature, root, path, error, before, after, attempt_id, time.time()),
+            )
+
+    def remembered_fixes(self, language: str, signature: str, limit: int = 20) -> list[dict]:
+        """Past fixes of the same error signature, newest first."""
+        rows = self._db.execute(
+            "SELECT * FROM fix_memory WHERE language = ? AND signature = ?"
+            " ORDER BY id DESC LIMIT ?",
+            (language, signature, limit),
+        )
+        return [dict(row) for row in rows]
+
+    def fix_examples(self, language: str, path: str, root: str | None, limit: int) -> list[dict]:
+        """Past fixes to show a model: the same file first, then the same project."""
+        rows = self._db.execute(
+            "SELECT * FROM fix_memory WHERE language = ? AND (path = ? OR root IS ?)"
+            " ORDER BY (path = ?) DESC, id DESC LIMIT ?",
+            (language, path, root, path, limit),
+        )
+        return [dict(row) for row in rows]
+
+    # --- three strikes and files that need a person ------------------------
+
+    def failed_attempts(self, path: str, old_sha: str) -> int:
+        """Failed tries on this exact content of `path` (a changed file starts over)."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM attempts WHERE path = ? AND old_sha = ?"
+            " AND (outcome IN ('reverted', 'rejected')"
+            " OR (outcome = 'skipped' AND prompt_tokens IS NOT NULL))",
+            (path, old_sha),
+        ).fetchone()
+        return int(row[0])
+
+    def mark_needs_person(self, path: str, sha: str, kind: str, reason: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO needs_person VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE"
+                " SET sha256 = excluded.sha256, kind = excluded.kind,"
+                " reason = excluded.reason, since = excluded.since",
+                (path, sha, kind, reason, time.time()),
+            )
+
+    def clear_needs_person(self, path: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM needs_person WHERE path = ?", (path,))
+
+    def needs_person(self) -> dict[str, dict[str, Any]]:
+        """Files mechanic gave up on until they change: path -> sha256, kind, reason, since."""
+        rows = self._db.execute("SELECT * FROM needs_person ORDER BY path")
+        return {row["path"]: dict(row) for row in rows}
+
+    def rung_stats(self) -> list[dict[str, Any]]:
+        """Per rung of the ladder: attempts, fixes, fix rate, tokens and time spent."""
+        rows = self._db.execute(
+            "SELECT COALESCE(rung, 'whole') AS rung, COUNT(*) AS attempts,"
+            " SUM(outcome = 'applied') AS applied,"
+            " COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,"
+            " COALESCE(SUM(answer_tokens), 0) AS answer_tokens,"
+            " COALESCE(SUM(duration_s), 0) AS seconds"
+            " FROM attempts WHERE rung IS NOT NULL OR prompt_tokens IS NOT NULL"
+            " GROUP BY COALESCE(rung, 'whole') ORDER BY MIN(id)"
+        )
+        stats = []
+        for row in rows:
+            item = dict(row)
+            item["fix_rate"] = (
+                round(item["applied"] / item["attempts"], 3) if item["attempts"] else 0
+            )
+            item["seconds"] = round(item["seconds"], 3)
+            stats.append(item)
+        return stats
 
 
 def _attempt(row: sqlite3.Row) -> AttemptRecord:

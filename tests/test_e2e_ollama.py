@@ -7,6 +7,7 @@ command printed and returned, what the model was (or was never) sent.
 from __future__ import annotations
 
 import json
+import re
 import socket
 
 import pytest
@@ -218,9 +219,11 @@ def test_a_cooldown_of_zero_tries_every_cycle(user):
 
 def test_at_most_max_fixes_per_run_files_are_attempted(user):
     user.configure(max_fixes_per_run=2)
-    for n in range(5):
-        user.file(f"m{n}.py", BROKEN_PY)
-    user.ollama.reply(FIXED_PY)
+    for n in range(5):  # different code each, so no file reuses another's remembered fix
+        user.file(f"m{n}.py", BROKEN_PY.replace("total", f"total{n}"))
+    user.ollama.respond(
+        lambda request: FIXED_PY.replace("total", re.findall(r"total\d", request.prompt)[-1])
+    )
     result = once(user)
     assert len(result.json["attempts"]) == 2
     assert len(user.ollama.inference_requests) == 2
@@ -240,7 +243,10 @@ def test_a_person_saving_while_the_model_answers_keeps_their_version(user):
 
 
 def test_a_file_too_long_for_the_context_is_not_sent_nor_cut(user):
-    user.write_config(llm={"backend": "ollama", "host": user.ollama.url, "num_ctx": 1024})
+    user.write_config(
+        llm={"backend": "ollama", "host": user.ollama.url, "num_ctx": 1024},
+        repair={"mode": "whole"},
+    )
     body = "".join(f"value_{n} = {n}\n" for n in range(400))
     path = user.file("long.py", body + "broken = (\n")
     result = once(user)
@@ -252,6 +258,7 @@ def test_a_file_too_long_for_the_context_is_not_sent_nor_cut(user):
 
 
 def test_a_file_longer_than_seed_003s_cut_is_sent_whole(user):
+    user.write_config(llm={"backend": "ollama", "host": user.ollama.url}, repair={"mode": "whole"})
     body = "".join(f"value_{n} = {n}\n" for n in range(800))  # ~11,000 characters
     user.file("long.py", body + "broken = (\n")
     user.ollama.reply(body + "broken = ()\n")
