@@ -47,6 +47,8 @@ MAX_REWRITTEN_SHARE = 0.3
 MAX_REWRITTEN_FLOOR = 2
 MAX_ADDED_SHARE = 0.5
 MAX_ADDED_FLOOR = 5
+# A block answer holding one of this many lines just above or below its block strays.
+STRAY_LINES = 3
 
 
 class Rejected(ValueError):
@@ -151,34 +153,52 @@ def block_from_answer(
     original = "\n".join(lines[start:end])
     got = code.split("\n")
     before, after = lines[:start], lines[end:]
-    if len(got) > end - start and (before or after):
-        head = [line.strip() for line in got[: len(before)]]
-        tail = [line.strip() for line in got[len(got) - len(after) :]] if after else []
-        if (
-            len(got) >= len(before) + len(after)
-            and head == [line.strip() for line in before]
-            and tail == [line.strip() for line in after]
-        ):
-            got = got[len(before) : len(got) - len(after)]
-            code = "\n".join(got)
-        elif _strays(got, before, after, original):
-            raise Rejected("the answer changes code outside its block")
+    echoed = _strip_echo(got, before, after)
+    if echoed is not None:
+        got = echoed
+        code = "\n".join(got)
+    if _strays(got, before, after, original):
+        raise Rejected("the answer changes code outside its block")
     code = _reindent(code, original)
     review(code, original)
     return code
 
 
+def _strip_echo(got: list[str], before: list[str], after: list[str]) -> list[str] | None:
+    """The block's lines in an answer that repeats the whole file around them,
+    every line outside the block as the file has it (blank lines aside); else None."""
+    above = [line.strip() for line in before if line.strip()]
+    below = [line.strip() for line in after if line.strip()]
+    if not above and not below:
+        return None
+    i = j = 0
+    while j < len(above):
+        if i >= len(got) or (got[i].strip() and got[i].strip() != above[j]):
+            return None
+        j += 1 if got[i].strip() else 0
+        i += 1
+    k, j = len(got), len(below)
+    while j > 0:
+        if k <= i or (got[k - 1].strip() and got[k - 1].strip() != below[j - 1]):
+            return None
+        j -= 1 if got[k - 1].strip() else 0
+        k -= 1
+    middle = got[i:k]
+    while middle and not middle[0].strip():
+        middle.pop(0)
+    while middle and not middle[-1].strip():
+        middle.pop()
+    return middle or None
+
+
 def _strays(got: list[str], before: list[str], after: list[str], block: str) -> bool:
-    """The answer starts with the line just above the block or ends with the
-    line just below it (lines the block itself does not hold)."""
+    """The answer holds a line from just above or just below the block (the
+    nearest few that the block itself does not hold): it reaches outside."""
     inside = {line.strip() for line in block.split("\n")}
-    above = next((line.strip() for line in reversed(before) if line.strip()), None)
-    below = next((line.strip() for line in after if line.strip()), None)
-    first = next((line.strip() for line in got if line.strip()), None)
-    last = next((line.strip() for line in reversed(got) if line.strip()), None)
-    return (above is not None and first == above and above not in inside) or (
-        below is not None and last == below and below not in inside
-    )
+    near = [line.strip() for line in reversed(before) if line.strip()][:STRAY_LINES]
+    near += [line.strip() for line in after if line.strip()][:STRAY_LINES]
+    outside = {line for line in near if line not in inside and len(line) >= 4}
+    return any(line.strip() in outside for line in got)
 
 
 def _reindent(code: str, original: str) -> str:

@@ -41,6 +41,7 @@ class _Layout:
     code: list[bool]  # the line starts in code and holds some (not blank, not only a comment)
     indent: list[int]
     units: list[Block]
+    inside: list[bool] | None = None  # the line starts inside a multi-line string or comment
 
 
 def indent_of(line: str) -> int:
@@ -53,10 +54,12 @@ def indent_of(line: str) -> int:
 _PY_HEADER = re.compile(r"^[ \t]*(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)")
 
 
-def _python_code_lines(lines: list[str]) -> list[bool]:
-    """Which lines start outside a string and hold code (a tiny lexer: quotes,
-    triple quotes, escapes and comments; an unclosed quote ends at the line)."""
+def _python_code_lines(lines: list[str]) -> tuple[list[bool], list[bool]]:
+    """Which lines start outside a string and hold code, and which start inside a
+    triple-quoted string (a tiny lexer: quotes, triple quotes, escapes and
+    comments; an unclosed single quote ends at the line)."""
     code: list[bool] = []
+    inside: list[bool] = []
     triple: str | None = None
     for line in lines:
         starts_in_string = triple is not None
@@ -86,7 +89,8 @@ def _python_code_lines(lines: list[str]) -> list[bool]:
             i += 1
         stripped = line.strip()
         code.append(not starts_in_string and bool(stripped) and not stripped.startswith("#"))
-    return code
+        inside.append(starts_in_string)
+    return code, inside
 
 
 def _escaped(line: str, index: int) -> bool:
@@ -97,30 +101,35 @@ def _escaped(line: str, index: int) -> bool:
 
 
 def _python_layout(lines: list[str]) -> _Layout:
-    code = _python_code_lines(lines)
+    code, inside = _python_code_lines(lines)
     indent = [indent_of(line) for line in lines]
     units = []
     for h, line in enumerate(lines):
         match = _PY_HEADER.match(line) if code[h] else None
         if not match:
             continue
-        end = _end_by_indent(lines, code, indent, h)
+        end = _end_by_indent(lines, code, indent, h, inside)
         start = h
         while start > 0 and code[start - 1] and lines[start - 1].lstrip().startswith("@"):
             if indent[start - 1] != indent[h]:
                 break
             start -= 1
         units.append(Block(start, end, "unit", f"{match.group(1)} {match.group(2)}"))
-    return _Layout(code, indent, units)
+    return _Layout(code, indent, units, inside)
 
 
-def _end_by_indent(lines: list[str], code: list[bool], indent: list[int], h: int) -> int:
+def _end_by_indent(
+    lines: list[str], code: list[bool], indent: list[int], h: int, inside: list[bool]
+) -> int:
     """End (exclusive) of the unit headed at line h: before the next code line
     indented no deeper than the header. A closing bracket at the header's depth
     belongs to it (a multi-line signature's `):`, a JavaScript `}`). Trailing
     blank and comment lines are left out."""
     last = h
     for j in range(h + 1, len(lines)):
+        if inside[j]:  # a string or comment running on from the line before
+            last = j
+            continue
         if not code[j]:
             continue
         if indent[j] <= indent[h]:
@@ -263,11 +272,12 @@ def _skip_regex(text: str, i: int) -> int:
 def _js_layout(lines: list[str]) -> _Layout:
     starts_in_code, pairs, _ = _js_scan("\n".join(lines))
     indent = [indent_of(line) for line in lines]
-    code = []
+    code, inside = [], []
     for index, line in enumerate(lines):
         stripped = line.strip()
         in_code = index < len(starts_in_code) and starts_in_code[index]
         code.append(in_code and bool(stripped) and not stripped.startswith(("//", "/*", "*")))
+        inside.append(not in_code)
     closes: dict[int, int] = {}
     for opened, closed in pairs:
         closes[opened] = max(closes.get(opened, opened), closed)
@@ -281,10 +291,10 @@ def _js_layout(lines: list[str]) -> _Layout:
         if closed is not None and (closed == h or indent[closed] == indent[h]):
             end = closed + 1
         else:
-            end = _end_by_indent(lines, code, indent, h)
+            end = _end_by_indent(lines, code, indent, h, inside)
         name = re.sub(r"\s+", " ", line.strip())[:60]
         units.append(Block(h, end, "unit", name))
-    return _Layout(code, indent, units)
+    return _Layout(code, indent, units, inside)
 
 
 # --- choosing the block -----------------------------------------------------

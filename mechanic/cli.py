@@ -83,7 +83,10 @@ def _print_report(report, config: Config) -> None:
         tokens = ""
         if attempt.prompt_tokens is not None:
             tokens = f" [{attempt.prompt_tokens}+{attempt.answer_tokens or 0} tokens]"
-        print(f"  {attempt.outcome:<9} {_rel(attempt.path, config)}: {attempt.reason}{tokens}")
+        rung = f" ({attempt.rung})" if attempt.rung else ""
+        print(
+            f"  {attempt.outcome:<9} {_rel(attempt.path, config)}{rung}: {attempt.reason}{tokens}"
+        )
         if attempt.outcome == "applied" and attempt.backup_path:
             print(f"            backup {attempt.backup_path} (undo: mechanic revert {attempt.id})")
         elif attempt.outcome == "pending":
@@ -152,6 +155,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         cooling = store.cooldowns()
         runtime = store.runtime_errors()
         waiting = len(store.pending())  # review mode
+        rungs = store.rung_stats()
+        given_up = store.needs_person()
     from mechanic.daemon import running_daemon
 
     daemon = running_daemon(config.mechanic.state_dir)
@@ -170,6 +175,11 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "runtime_errors": [
                         {k: v for k, v in e.__dict__.items() if k != "addressed_at"}
                         for e in runtime
+                    ],
+                    "rungs": rungs,
+                    "needs_person": [
+                        {"file": p, "kind": v["kind"], "reason": v["reason"], "since": v["since"]}
+                        for p, v in given_up.items()
                     ],
                 },
                 indent=2,
@@ -210,7 +220,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         console.print("no cycle has run yet: try `mechanic once`")
     if recent:
         table = Table(title="recent attempts")
-        for column in ("id", "when", "file", "outcome", "reason", "tokens"):
+        for column in ("id", "when", "file", "rung", "outcome", "reason", "tokens"):
             table.add_column(column)
         for attempt in recent:
             tokens = (
@@ -223,6 +233,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 str(attempt.id),
                 time.strftime("%m-%d %H:%M", time.localtime(attempt.started_at)),
                 _rel(attempt.path, config),
+                attempt.rung or "",
                 outcome,
                 attempt.reason,
                 tokens,
@@ -236,6 +247,27 @@ def cmd_status(args: argparse.Namespace) -> int:
             where = _rel(error.path, config) + (f":{error.line}" if error.line else "")
             last = time.strftime("%m-%d %H:%M", time.localtime(error.last_seen))
             table.add_row(where, error.message, str(error.count), last)
+        console.print(table)
+    if rungs:
+        table = Table(title="by rung (fix rate and cost)")
+        for column in ("rung", "attempts", "fixed", "fix rate", "tokens", "seconds"):
+            table.add_column(column)
+        for rung in rungs:
+            table.add_row(
+                rung["rung"],
+                str(rung["attempts"]),
+                str(rung["applied"]),
+                f"{rung['fix_rate']:.0%}",
+                f"{rung['prompt_tokens']}+{rung['answer_tokens']}",
+                f"{rung['seconds']:.1f}",
+            )
+        console.print(table)
+    if given_up:
+        table = Table(title="needs a person (left alone until the file changes)")
+        for column in ("file", "why", "reason"):
+            table.add_column(column)
+        for path, item in given_up.items():
+            table.add_row(_rel(path, config), item["kind"], item["reason"])
         console.print(table)
     if cooling:
         table = Table(title="in cooldown")
@@ -506,6 +538,79 @@ def cmd_reject(args: argparse.Namespace) -> int:
             return EXIT_BROKEN
         review.drop_bytes(store, patch)
     print(f"rejected patch #{args.patch}: {patch['path']} is left as it is")
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from mechanic.checkers import CheckerSet, language_of
+    from mechanic.cycle import cycle_lock
+    from mechanic.discovery import Guard
+    from mechanic.localize import git_head_version
+    from mechanic.store import AttemptRecord, Store
+    from mechanic.transaction import restore_version, sha256
+
+    config = _config(args)
+    _setup_logging(config, quiet=True)
+    path = Path(args.file).expanduser().absolute()
+    real = Path(os.path.realpath(path))
+    guard = Guard(config.mechanic.protected, [w.path for w in config.watches])
+    language = language_of(real)
+    if guard.is_protected(path) or language is None:
+        why = "is protected or outside every watch root" if language else "has no checker"
+        print(f"mechanic: {path} {why}: not restored", file=sys.stderr)
+        return EXIT_BROKEN
+    with (
+        Store.open(config.mechanic.state_dir) as store,
+        cycle_lock(config.mechanic.state_dir),
+        CheckerSet(node=config.mechanic.node) as checkers,
+    ):
+        found = store.good_version(str(real))
+        good, source = (found[1], "last good version") if found else (None, "")
+        if good is None:
+            good, source = git_head_version(real), "version at git HEAD"
+        if good is None:
+            print(f"mechanic: no good version of {path} is known", file=sys.stderr)
+            return EXIT_BROKEN
+        try:
+            current = real.read_bytes()
+        except OSError as exc:
+            print(f"mechanic: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            return EXIT_BROKEN
+        result = restore_version(
+            real,
+            current=current,
+            good=good,
+            checker=checkers.get(language),
+            backup_dir=config.mechanic.backup_dir,
+            guard=guard,
+        )
+        record = AttemptRecord(
+            path=str(real),
+            language=language,
+            error=f"restore of its {source} requested",
+            outcome=result.outcome,
+            reason=result.reason,
+            backup_path=str(result.backup_path) if result.backup_path else None,
+            diff=result.diff,
+            old_sha=sha256(current),
+            new_sha=result.new_sha,
+            started_at=time.time(),
+            rung="restore",
+        )
+        store.record_attempt(record)
+        if result.outcome == "applied":
+            store.clear_needs_person(str(real))
+    import structlog
+
+    structlog.get_logger("mechanic.cli").info(
+        "restore." + result.outcome, file=str(real), reason=result.reason, attempt=record.id
+    )
+    if result.outcome != "applied":
+        print(f"mechanic: {path} not restored: {result.reason}", file=sys.stderr)
+        return EXIT_BROKEN
+    print(
+        f"restored {path} to its {source}; the bytes it held are in {result.backup_path}"
+        f" (undo: mechanic revert {record.id})"
+    )
     return EXIT_OK
 
 
@@ -584,6 +689,12 @@ def build_parser() -> argparse.ArgumentParser:
     reject = sub.add_parser("reject", parents=[common], help="drop a pending fix")
     reject.add_argument("patch", type=int, metavar="ID")
     reject.set_defaults(func=cmd_reject)
+
+    restore = sub.add_parser(
+        "restore", parents=[common], help="bring back a file's last good version"
+    )
+    restore.add_argument("file", metavar="FILE")
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 

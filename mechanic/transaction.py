@@ -389,3 +389,23 @@ def _resolve(intent: journal.Intent, checker_for: Callable[[str], Checker] | Non
 def _short(finding: Finding) -> str:
     where = f"line {finding.line}: " if finding.line else ""
     return f"{where}{finding.message}"
+
+
+def restore_version(
+    target: Path,
+    *,
+    current: bytes,
+    good: bytes,
+    checker: Checker,
+    backup_dir: Path,
+    guard: Guard,
+) -> TxResult:
+    """Bring back a file's last good version, on a person's request (`mechanic
+    restore`). The same sequence as a fix: the good version must pass the check,
+    the current bytes are backed up first (a truncated file may still hold work),
+    and the write is atomic and checked on disk, so `mechanic revert` undoes it."""
+    if good == current:
+        return TxResult("skipped", "the file already holds its last good version")
+    return apply_fix(
+        target, original=current, fixed=good, checker=checker, backup_dir=backup_dir, guard=guard
+    )
