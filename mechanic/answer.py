@@ -47,8 +47,6 @@ MAX_REWRITTEN_SHARE = 0.3
 MAX_REWRITTEN_FLOOR = 2
 MAX_ADDED_SHARE = 0.5
 MAX_ADDED_FLOOR = 5
-# A block answer holding one of this many lines just above or below its block strays.
-STRAY_LINES = 3
 
 
 class Rejected(ValueError):
@@ -192,13 +190,19 @@ def _strip_echo(got: list[str], before: list[str], after: list[str]) -> list[str
 
 
 def _strays(got: list[str], before: list[str], after: list[str], block: str) -> bool:
-    """The answer holds a line from just above or just below the block (the
-    nearest few that the block itself does not hold): it reaches outside."""
-    inside = {line.strip() for line in block.split("\n")}
-    near = [line.strip() for line in reversed(before) if line.strip()][:STRAY_LINES]
-    near += [line.strip() for line in after if line.strip()][:STRAY_LINES]
-    outside = {line for line in near if line not in inside and len(line) >= 4}
-    return any(line.strip() in outside for line in got)
+    """The answer begins with lines from just above the block, or ends with lines
+    from just below it (where the block's own edges differ from them)."""
+    mine = [line.strip() for line in block.split("\n") if line.strip()]
+    answer = [line.strip() for line in got if line.strip()]
+    above = [line.strip() for line in before if line.strip()]
+    below = [line.strip() for line in after if line.strip()]
+    for k in range(1, min(len(answer), len(below)) + 1):
+        if answer[-k:] == below[:k] and mine[-k:] != below[:k]:
+            return True
+    for k in range(1, min(len(answer), len(above)) + 1):
+        if answer[:k] == above[-k:] and mine[:k] != above[-k:]:
+            return True
+    return False
 
 
 def _reindent(code: str, original: str) -> str:

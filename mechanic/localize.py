@@ -82,12 +82,18 @@ def changed_region(current: list[str], before: list[str]) -> tuple[int, int] | N
     """First and last line (0-based, inclusive) of `current` that differ from
     `before`; None when nothing differs."""
     matcher = difflib.SequenceMatcher(None, before, current, autojunk=False)
-    changed = [(j1, j2) for tag, _i1, _i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
-    if not changed:
+    spans = []
+    for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if j1 == j2:  # lines deleted: the line above the gap is where they belonged
+            spans.append((max(j1 - 1, 0), max(j1 - 1, 0)))
+        else:
+            spans.append((j1, j2 - 1))
+    if not spans:
         return None
-    first = changed[0][0]
-    last = max(changed[-1][1] - 1, first)  # a pure deletion marks the line after it
-    return min(first, max(len(current) - 1, 0)), min(last, max(len(current) - 1, 0))
+    top = max(len(current) - 1, 0)
+    return min(spans[0][0], top), min(max(s[1] for s in spans), top)
 
 
 def conflict_markers(lines: list[str]) -> int | None:

@@ -216,3 +216,15 @@ def test_the_cli_exits_2_naming_the_key_before_any_work(workspace):
     assert "config.toml:" in result.stderr
     assert not workspace.state.exists()  # nothing ran: no store, no log
     assert broken.read_text() == "def f(:\n"
+
+
+@pytest.mark.parametrize("mode", ["auto", "whole", "block"])
+def test_every_repair_mode_loads_and_auto_is_the_default(tmp_path, mode):
+    assert load_config(write(tmp_path, GOOD.replace('"whole"', f'"{mode}"'))).repair.mode == mode
+    without = GOOD.replace('mode = "whole"\n', "")
+    assert load_config(write(tmp_path, without)).repair.mode == "auto"
+
+
+def test_an_unknown_repair_mode_lists_the_modes(tmp_path):
+    error = error_for(tmp_path, GOOD.replace('mode = "whole"', 'mode = "blocks"'))
+    assert "repair.mode" in str(error) and "'auto', 'whole', 'block'" in str(error)
