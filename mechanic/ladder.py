@@ -23,12 +23,13 @@ import structlog
 
 from mechanic.answer import Rejected, block_from_answer, candidate_from_answer
 from mechanic.backends.base import Backend
-from mechanic.blocks import find_block, imports_and_names, splice
+from mechanic.blocks import Block, find_block, imports_and_names, splice
 from mechanic.checkers import CheckerSet
+from mechanic.checkers.base import Finding
 from mechanic.config import Config
 from mechanic.discovery import Guard
 from mechanic.errors import BackendError, BackendTimeout
-from mechanic.localize import focus_lines
+from mechanic.localize import Baseline, focus_lines
 from mechanic.prompt import (
     DoesNotFit,
     Prompt,
@@ -103,6 +104,44 @@ def fix_snippets(old: str, new: str) -> tuple[str, str] | None:
     if not before or len(before) > MEMORY_MAX_LINES or len(after) > MEMORY_MAX_LINES:
         return None
     return "\n".join(before), "\n".join(after)
+
+
+def plan_block(
+    lines: list[str],
+    finding: Finding,
+    base: Baseline | None,
+    *,
+    name: str,
+    examples: str,
+    context_tokens: int,
+    count_tokens: Callable[[str], int],
+    max_share: float | None = None,
+) -> tuple[Block, Prompt, str]:
+    """The block around the error and its prompt, with a word on how it was
+    localised. Raises DoesNotFit when even the block cannot be sent, or when it is
+    more than `max_share` of the file (the whole-file prompt then costs about the same)."""
+    code_lines = len("\n".join(lines).rstrip("\n").split("\n"))
+    focus, why = focus_lines(lines, finding, base)
+    block = find_block(lines, finding.language, focus)
+    if max_share is not None and block.size > max_share * code_lines:
+        raise DoesNotFit("the block is most of the file")
+    imports, names = imports_and_names(lines, finding.language, block)
+    error_at = finding.line
+    error_line = lines[error_at - 1] if error_at and 0 < error_at <= len(lines) else None
+    prompt = build_block_prompt(
+        name=name,
+        block_text="\n".join(lines[block.start : block.end]),
+        first_line=block.start + 1,
+        total_lines=code_lines,
+        error_line_text=error_line if error_line and error_line.strip() else None,
+        finding=finding,
+        imports=imports,
+        names=names,
+        examples=examples,
+        context_tokens=context_tokens,
+        count_tokens=count_tokens,
+    )
+    return block, prompt, why
 
 
 class Ladder:
@@ -218,26 +257,16 @@ class Ladder:
         code_lines = len(work.text.rstrip("\n").split("\n"))
         if self.mode == "auto" and code_lines < AUTO_BLOCK_MIN_LINES:
             raise NotApplicable(f"a file under {AUTO_BLOCK_MIN_LINES} lines is sent whole")
-        focus, why = focus_lines(lines, work.finding, work.candidate.baseline)
-        block = find_block(lines, work.finding.language, focus)
-        if self.mode == "auto" and block.size > AUTO_BLOCK_MAX_SHARE * code_lines:
-            raise NotApplicable("the block is most of the file")
-        imports, names = imports_and_names(lines, work.finding.language, block)
-        error_at = work.finding.line
-        error_line = lines[error_at - 1] if error_at and 0 < error_at <= len(lines) else None
         try:
-            prompt = build_block_prompt(
+            block, prompt, why = plan_block(
+                lines,
+                work.finding,
+                work.candidate.baseline,
                 name=work.candidate.file.rel,
-                block_text="\n".join(lines[block.start : block.end]),
-                first_line=block.start + 1,
-                total_lines=code_lines,
-                error_line_text=error_line if error_line and error_line.strip() else None,
-                finding=work.finding,
-                imports=imports,
-                names=names,
                 examples=self._examples(work),
                 context_tokens=self.backend.context_tokens(),
                 count_tokens=self.backend.count_tokens,
+                max_share=AUTO_BLOCK_MAX_SHARE if self.mode == "auto" else None,
             )
         except DoesNotFit as exc:
             raise NotApplicable(str(exc)) from None
