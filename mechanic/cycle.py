@@ -178,6 +178,7 @@ class _Cycle:
         self.only = only
         self.quiet_seconds = quiet_seconds
         self.zero_token_left = ZERO_TOKEN_CYCLE_SECONDS
+        self._baselines: dict[Path, Baseline | None] = {}
 
     def run(self) -> CycleReport:
         started = time.monotonic()
@@ -302,6 +303,10 @@ class _Cycle:
         cooling = self.store.cooldowns() if settings.file_cooldown_hours > 0 else {}
         waiting = {p["path"]: p for p in self.store.pending()}  # review mode
         given_up = self.store.needs_person()
+        broken = {str(path) for path in report.scan.findings}
+        for path in {str(f.real) for f in report.scan.files} & set(given_up) - broken:
+            self.store.clear_needs_person(path)  # it passes again: a person fixed it
+            log.info("needs_person.cleared", file=path, reason="the file passes its check")
         chosen: list[Candidate] = []
         for path, finding in sorted(report.scan.findings.items()):
             watched = report.scan.file(path)
@@ -392,7 +397,11 @@ class _Cycle:
         return decode_text
 
     def _baseline(self, watched: WatchedFile) -> Baseline | None:
-        return baseline(self.store, watched.real, self._decode(watched.language))
+        if watched.real not in self._baselines:  # git is asked once per file and cycle
+            self._baselines[watched.real] = baseline(
+                self.store, watched.real, self._decode(watched.language)
+            )
+        return self._baselines[watched.real]
 
     def _needs_person(
         self, watched: WatchedFile, finding: Finding, given_up: dict[str, dict[str, Any]]

@@ -15,6 +15,7 @@ file is marked "needs a person" and left alone until it changes.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ WHOLE_COMFORT = 0.75
 EXAMPLES = 2  # past fixes shown to a model
 MEMORY_CONTEXT_LINES = 1  # lines kept around a remembered fix so it matches only its code
 MEMORY_MAX_LINES = 40
+MEMORY_NEAR = 5  # a remembered fix applies only this close to the error's line
 
 
 class NotApplicable(Exception):
@@ -82,8 +84,6 @@ class Proposal:
 
 def signature(finding_message: str, language: str) -> str:
     """The error without positions: the same fault reads the same wherever it is."""
-    import re
-
     message = re.sub(r"\b(?:on )?line \d+|\bcolumn \d+|:\d+(?::\d+)?", "", finding_message)
     return f"{language}:{' '.join(message.split())}"
 
@@ -241,9 +241,16 @@ class Ladder:
         return Proposal(fixed)
 
     def _memory(self, work: Work, record: AttemptRecord, sig: str) -> Proposal | None:
+        error_at = (work.finding.line or 1) - 1
         for remembered in self.store.remembered_fixes(work.finding.language, sig):
             before, after = remembered["before"], remembered["after"]
-            if work.text.count(before) == 1:
+            at = work.text.find(before)
+            if at < 0 or work.text.count(before) != 1:
+                continue
+            first = work.text.count("\n", 0, at)
+            last = first + before.count("\n")
+            # Only where the error is: the same code elsewhere in the file is not the fault.
+            if work.finding.line is None or first - MEMORY_NEAR <= error_at <= last + MEMORY_NEAR:
                 record.prompt_tokens, record.answer_tokens = 0, 0
                 return Proposal(
                     work.text.replace(before, after),

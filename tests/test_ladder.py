@@ -364,6 +364,28 @@ def test_three_strikes_then_a_person_then_a_fresh_start_when_the_file_changes(us
     assert user.run("status", "--json").json["needs_person"] == []
 
 
+def test_a_file_a_person_fixed_no_longer_needs_one(user):
+    text = "x = 1\n<<<<<<< HEAD\ny = 2\n=======\ny = 3\n>>>>>>> other\n"
+    path = user.file("merge.py", text)
+    assert len(once(user).json["needs_person"]) == 1
+    path.write_text("x = 1\ny = 3\n")
+    assert once(user).returncode == 0
+    assert user.run("status", "--json").json["needs_person"] == []
+
+
+def test_a_remembered_fix_is_not_applied_far_from_the_error(user):
+    user.file("a.py", BROKEN)
+    user.ollama.reply(FIXED_F5)
+    once(user)
+    # The remembered broken lines sit in a docstring; the same error is elsewhere.
+    quoted = '"""Example:\n    y = x + 5\n    return (y * 2\n"""\n'
+    path = user.file("b.py", quoted + GOOD.replace("print(f1(LIMIT))", "print(f1(LIMIT)"))
+    user.ollama.respond(lambda req: req.prompt.split("BLOCK:\n")[1] + ")")
+    result = once(user)
+    assert [r for r, _ in rungs(result)] == ["block"]
+    assert path.read_text() == quoted + GOOD
+
+
 # --- the record ---------------------------------------------------------------
 
 
