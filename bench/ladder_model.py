@@ -30,6 +30,7 @@ from pathlib import Path
 
 import requests
 
+from mechanic import log
 from mechanic.config import parse_config
 from mechanic.cycle import run_cycle
 from mechanic.store import Store
@@ -328,16 +329,20 @@ def main(argv: list[str] | None = None) -> int:
         backends.append("ollama")
     elif args.backend != "embedded":
         print("no Ollama server answers (OLLAMA_HOST or 127.0.0.1:11434): embedded only")
-    results = {}
+    log.configure(None, console=None)  # the numbers, not the cycle's log lines
+    results: dict[str, list[dict]] = {}
     for backend in backends:
         for mode in ("auto", "whole"):
             started = time.monotonic()
-            cases = [run_case(f, backend, mode, host or "", model) for f in FAULTS]
+            cases = results.setdefault(f"{backend}/{mode}", [])
+            for fault in FAULTS:
+                cases.append(run_case(fault, backend, mode, host or "", model))
+                steps = ", ".join(f"{a['rung']}:{a['outcome']}" for a in cases[-1]["attempts"])
+                print(f"  [{backend}/{mode}] {fault.name}: {steps}", flush=True)
+                if args.json:  # as it goes: a long run cut short keeps what it measured
+                    Path(args.json).write_text(json.dumps(results, indent=2))
             label = f"{backend} ({model if backend == 'ollama' else 'SmolLM2-135M'}), mode {mode}"
             summarize(f"{label}, {time.monotonic() - started:.0f} s", cases)
-            results[f"{backend}/{mode}"] = cases
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
     return 0
 
 
