@@ -118,7 +118,7 @@ def needs_a_person(text: str, finding: Finding, base: Baseline | None) -> tuple[
             "conflict",
             f"merge-conflict markers from line {marker}: resolve the merge by hand",
         )
-    if base is None:
+    if base is None or finding.kind == "runtime":  # a file that crashed still parses
         return None
     have, had = len(text.strip()), len(base.text.strip())
     if not had or have >= TRUNCATED_SHARE * had:

@@ -114,6 +114,17 @@ BLOCK_SYSTEM = (
     " nothing after it, no other functions. No explanation. No markdown. No placeholders."
 )
 
+# A block of a file that parses but crashed: the error comes from its log.
+RUNTIME_BLOCK_SYSTEM = (
+    "You repair one block of a {language} file that parses but crashed at run time. You"
+    " receive the block, the error from the log with the line it points at, and for"
+    " reference only the file's imports and the names it defines. Fix the cause of that"
+    " error with the smallest change and keep every other line exactly as it is. Do not"
+    " delete the failing code or silence the error. Do not add dependencies.\n"
+    "Return ONLY the fixed block, from its first line to its last line: nothing before it,"
+    " nothing after it, no other functions. No explanation. No markdown. No placeholders."
+)
+
 BLOCK_USER = (
     "FILE: {name} ({total} lines; the block is lines {first}-{last})\n"
     "ERROR: {error}{at}\n"
@@ -137,7 +148,8 @@ def build_block_prompt(
     count_tokens: Callable[[str], int],
 ) -> Prompt:
     """The prompt for a block repair (`first_line` is 1-based), or DoesNotFit."""
-    system = BLOCK_SYSTEM.format(language=LANGUAGE_NAMES.get(finding.language, finding.language))
+    template = RUNTIME_BLOCK_SYSTEM if finding.kind == "runtime" else BLOCK_SYSTEM
+    system = template.format(language=LANGUAGE_NAMES.get(finding.language, finding.language))
     context = ""
     if imports:
         context += "IMPORTS (not part of the block):\n" + "\n".join(imports) + "\n"
