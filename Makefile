@@ -27,6 +27,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/check_throughput.py
 	$(BIN)/python bench/signals.py
+	$(BIN)/python bench/block_prompt_size.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache
