@@ -3,7 +3,9 @@ the transaction (the only writer), every try recorded with its rung.
 
 Rungs, in order (config `[repair] mode` picks the model rungs):
 
-- deterministic: small edits near the error, no model (mechanic/fixers/, where present);
+- deterministic: small token edits near the error, no model. It runs first, in the
+  cycle's choose step (mechanic/fixers/rung.py), so dry runs and backend "none" get it
+  too; its attempts are recorded with rung "deterministic". The rest run here:
 - memory: the same error in the same code was fixed before: reuse that patch, 0 tokens;
 - block: the model sees only the unit around the error (mechanic/blocks.py);
 - whole: the model sees the whole file (seed 003's protocol), only when it fits comfortably.
@@ -43,19 +45,14 @@ from mechanic.repair import Candidate, Work, read_work, validate_and_apply
 from mechanic.store import AttemptRecord, Store
 from mechanic.validation import FixValidator, validator_for
 
-try:  # the deterministic rung (issue 5, part 1), where it has landed
-    from mechanic.fixers import deterministic as _deterministic
-except ImportError:  # pragma: no cover - depends on which branches have landed
-    _deterministic = None
-
 log = structlog.get_logger("mechanic.ladder")
 
-# The order rungs are climbed in each mode. The deterministic and memory rungs ask
-# no model and run in every mode.
+# The order the rungs after the deterministic one are climbed in each mode. The
+# memory rung asks no model and runs in every mode.
 RUNGS_BY_MODE: dict[str, tuple[str, ...]] = {
-    "auto": ("deterministic", "memory", "block", "whole"),
-    "block": ("deterministic", "memory", "block"),
-    "whole": ("deterministic", "memory", "whole"),
+    "auto": ("memory", "block", "whole"),
+    "block": ("memory", "block"),
+    "whole": ("memory", "whole"),
 }
 MODEL_RUNGS = ("block", "whole")
 FREE_RUNGS = ("deterministic", "memory")
@@ -162,8 +159,6 @@ class Ladder:
 
     def rungs(self) -> list[str]:
         names = list(RUNGS_BY_MODE[self.mode])
-        if _deterministic is None or not getattr(self.config.repair, "deterministic", True):
-            names.remove("deterministic")
         if self.backend is None:
             names = [n for n in names if n not in MODEL_RUNGS]
         return names
@@ -231,14 +226,6 @@ class Ladder:
         return None
 
     # --- rungs ------------------------------------------------------------
-
-    def _deterministic(self, work: Work, record: AttemptRecord, sig: str) -> Proposal | None:
-        assert _deterministic is not None
-        fixed = _deterministic.search(work.text, work.finding, work.checker, work.target)
-        if fixed is None:
-            raise NotApplicable("no small edit near the error parses")
-        record.prompt_tokens, record.answer_tokens = 0, 0
-        return Proposal(fixed)
 
     def _memory(self, work: Work, record: AttemptRecord, sig: str) -> Proposal | None:
         error_at = (work.finding.line or 1) - 1
