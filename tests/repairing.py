@@ -1,21 +1,24 @@
 """Running one real repair attempt in-process (config, finder, checkers, the
-configured backend, the transaction), for tests that repeat it many times."""
+configured backend, the ladder, the transaction), for tests that repeat it many times."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from mechanic.backends import create_backend
 from mechanic.checkers import CheckerSet
 from mechanic.config import load_config
 from mechanic.discovery import Finder
-from mechanic.repair import Candidate, Repairer
-from mechanic.store import AttemptRecord
+from mechanic.ladder import Ladder
+from mechanic.repair import Candidate
+from mechanic.store import AttemptRecord, Store
 
 
 def attempt(workspace, path: Path, **config) -> AttemptRecord:
     """One attempt at repairing `path` with the workspace's config (written
-    with `config` first when given)."""
+    with `config` first when given): the ladder's last try, with a fresh store each
+    time, so no remembered fix or earlier strike changes what the model is asked."""
     if config:
         workspace.write_config(**config)
     settings = load_config(workspace.config_path)
@@ -25,10 +28,13 @@ def attempt(workspace, path: Path, **config) -> AttemptRecord:
         watched = next(f for f in finder.files() if f.real == path.resolve())
         finding = checkers.get(watched.language).check_source(watched.real, path.read_bytes())
         assert finding is not None, f"{path} is not broken"
+        records: list[AttemptRecord] = []
         try:
             backend.prepare()
-            return Repairer(settings, backend, checkers, finder.guard).attempt(
-                Candidate(watched, finding)
-            )
+            with tempfile.TemporaryDirectory() as state, Store.open(Path(state)) as store:
+                ladder = Ladder(settings, store, backend, checkers, finder.guard)
+                ladder.run(Candidate(watched, finding), records.append)
         finally:
             backend.close()
+        assert records, "the ladder made no attempt"
+        return records[-1]

@@ -245,7 +245,7 @@ def test_a_person_saving_while_the_model_answers_keeps_their_version(user):
 def test_a_file_too_long_for_the_context_is_not_sent_nor_cut(user):
     user.write_config(
         llm={"backend": "ollama", "host": user.ollama.url, "num_ctx": 1024},
-        repair={"mode": "whole"},
+        repair={"mode": "whole", "deterministic": False},
     )
     body = "".join(f"value_{n} = {n}\n" for n in range(400))
     path = user.file("long.py", body + "broken = (\n")
@@ -258,7 +258,10 @@ def test_a_file_too_long_for_the_context_is_not_sent_nor_cut(user):
 
 
 def test_a_file_longer_than_seed_003s_cut_is_sent_whole(user):
-    user.write_config(llm={"backend": "ollama", "host": user.ollama.url}, repair={"mode": "whole"})
+    user.write_config(
+        llm={"backend": "ollama", "host": user.ollama.url},
+        repair={"mode": "whole", "deterministic": False},
+    )
     body = "".join(f"value_{n} = {n}\n" for n in range(800))  # ~11,000 characters
     user.file("long.py", body + "broken = (\n")
     user.ollama.reply(body + "broken = ()\n")

@@ -37,7 +37,9 @@ def user(workspace, ollama_standin):
         workspace.write_config(
             mechanic={"file_cooldown_hours": 0, **mechanic},
             llm={"backend": "ollama", "host": ollama_standin.url, "timeout_seconds": 20},
-            repair={"mode": mode} if mode else None,
+            # The model rungs are what these tests are about: the zero-token rung would
+            # fix most of these faults first (one test below shows it does).
+            repair={"mode": mode or "auto", "deterministic": False},
         )
 
     configure()
@@ -98,6 +100,20 @@ def test_mode_block_uses_the_block_rung_even_for_a_short_file(user):
     assert rungs(result) == [("block", "applied")]
     assert path.read_text() == SMALL_FIXED
     assert "print(total" not in user.ollama.inference_requests[0].json["prompt"]
+
+
+def test_the_deterministic_rung_comes_first_and_asks_nothing(user):
+    user.write_config(
+        mechanic={"file_cooldown_hours": 0},
+        llm={"backend": "ollama", "host": user.ollama.url},
+        repair={"mode": "auto", "deterministic": True},
+    )
+    path = user.file("calc.py", BROKEN)
+    result = once(user)
+    assert rungs(result) == [("deterministic", "applied")]
+    assert result.json["attempts"][0]["prompt_tokens"] == 0
+    assert user.ollama.inference_requests == []
+    compile(path.read_text(), "calc.py", "exec")
 
 
 def test_auto_sends_a_short_file_whole(user):
@@ -410,7 +426,7 @@ def test_backend_none_still_reuses_remembered_fixes(user):
     first = user.file("a.py", BROKEN)
     user.ollama.reply(FIXED_F5)
     once(user)
-    user.write_config(mechanic={"file_cooldown_hours": 0})  # backend "none"
+    user.write_config(mechanic={"file_cooldown_hours": 0}, repair={"deterministic": False})
     first.write_text(BROKEN)
     user.file("b.py", SMALL_BROKEN)
     result = once(user)
