@@ -214,6 +214,8 @@ class Ladder:
             if record.outcome == "applied":
                 self._remember(work, record)
                 return None
+            if record.outcome == "pending":  # review mode: a person decides, no more rungs
+                return None
             if record.outcome == "skipped" and record.prompt_tokens is None:
                 return None  # the file changed under us, or the backup failed: stop here
             if self._struck_out(work, record):

@@ -8,18 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from mechanic import static
 from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard, WatchedFile
+from mechanic.errors import CheckerUnavailable
 from mechanic.localize import Baseline
 from mechanic.store import AttemptRecord
 from mechanic.textfile import NotText, TextFormat, decode, encode
 from mechanic.transaction import apply_fix, sha256
 from mechanic.validation import FixValidator
-
-try:  # the "no new static error" rule, where mechanic/static.py exists
-    from mechanic import static as _static
-except ImportError:  # pragma: no cover - depends on which branches have landed
-    _static = None
 
 
 @dataclass(frozen=True)
@@ -76,9 +73,10 @@ def validate_and_apply(
     guard: Guard,
     validate: FixValidator | None = None,
 ) -> None:
-    """Write `text` over the file if and only if it passes: the checker, then no
-    new static error, then the root's tests in a throwaway copy (`validate`, where
-    test_cmd/smoke_cmd is set); the transaction checks again and writes. Sets the
+    """Write `text` over the file if and only if it passes: the checker; no new
+    static error (and, for a static finding, that error gone); the root's tests in
+    a throwaway copy (`validate`, where test_cmd/smoke_cmd is set). The transaction
+    checks again and writes (or, in review mode, keeps it pending). Sets the
     record's outcome, reason, backup and diff."""
     try:
         fixed = encode(text, work.fmt)
@@ -99,10 +97,12 @@ def validate_and_apply(
             " it was never written and the original is kept"
         )
         return
-    added = _new_static_errors(work, text)
-    if added:
-        record.outcome = "reverted"
-        record.reason = f"the fix adds a static error ({added[0]}); it was never written"
+    try:
+        refused = static.refusal(work.finding, work.text, text, work.target, checker=work.checker)
+    except CheckerUnavailable:
+        refused = None  # without node there is no JavaScript analysis to consult
+    if refused:
+        record.outcome, record.reason = "rejected", refused
         return
     result = apply_fix(
         work.target,
@@ -119,9 +119,3 @@ def validate_and_apply(
     record.backup_path = str(result.backup_path) if result.backup_path else None
     record.diff = result.diff
     record.new_sha = result.new_sha
-
-
-def _new_static_errors(work: Work, text: str) -> list[str]:
-    if _static is None or work.finding.language not in ("python", "javascript"):
-        return []
-    return list(_static.new_static_errors(work.finding.language, work.text, text, work.target))

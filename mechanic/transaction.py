@@ -406,6 +406,13 @@ def restore_version(
     and the write is atomic and checked on disk, so `mechanic revert` undoes it."""
     if good == current:
         return TxResult("skipped", "the file already holds its last good version")
+    # A person asked for it: review mode does not hold it back.
     return apply_fix(
-        target, original=current, fixed=good, checker=checker, backup_dir=backup_dir, guard=guard
+        target,
+        original=current,
+        fixed=good,
+        checker=checker,
+        backup_dir=backup_dir,
+        guard=guard,
+        review=False,
     )
