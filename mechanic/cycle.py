@@ -453,6 +453,8 @@ class _Cycle:
                     assert backend is not None
                     self._backend_down(report, candidates[index:], backend, exc)
                     return
+                except StoreError:
+                    raise  # the record failed (a fix it wrote was taken back): end the cycle
                 except Exception as exc:  # one file's bug must not end the cycle
                     log.exception("repair.crashed", file=str(candidate.file.real))
                     reason = f"internal error: {type(exc).__name__}: {exc}"
