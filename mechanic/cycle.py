@@ -23,7 +23,7 @@ from mechanic.discovery import Finder, WatchedFile
 from mechanic.errors import BackendError, MechanicError, StoreError
 from mechanic.fixers import rung
 from mechanic.ladder import Ladder, signature
-from mechanic.localize import Baseline, baseline, needs_a_person
+from mechanic.localize import Baseline, alert_person, baseline, needs_a_person
 from mechanic.prompt import error_text
 from mechanic.repair import Candidate
 from mechanic.scan import ScanResult, scan
@@ -426,7 +426,7 @@ class _Cycle:
         if found is not None:
             kind, reason = found
             self.store.mark_needs_person(str(watched.real), digest, kind, reason)
-            alert(kind, watched.real, reason)
+            alert_person(kind, watched.real, reason)
         return found
 
     def _repair(
@@ -525,12 +525,6 @@ class _Cycle:
                 log.error("repair.taken_back", file=record.path, reason="the store failed")
         except (OSError, Refused) as exc:
             log.error("repair.take_back_failed", file=record.path, error=str(exc))
-
-
-def alert(kind: str, path: Path, reason: str) -> None:
-    """A person should look at `path`: an alert event in the log (the one alert
-    channel until Layer 1's alerts exist)."""
-    log.error("alert", kind="needs_a_person", why=kind, file=str(path), reason=reason)
 
 
 def _not_attempted(candidate: Candidate, backend: Backend | None, reason: str) -> AttemptRecord:

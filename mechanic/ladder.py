@@ -32,7 +32,7 @@ from mechanic.checkers.base import Finding
 from mechanic.config import Config
 from mechanic.discovery import Guard
 from mechanic.errors import BackendError, BackendTimeout
-from mechanic.localize import Baseline, focus_lines
+from mechanic.localize import Baseline, alert_person, focus_lines
 from mechanic.prompt import (
     DoesNotFit,
     Prompt,
@@ -360,7 +360,7 @@ class Ladder:
             " mechanic tries again once the file changes"
         )
         self.store.mark_needs_person(str(work.target), _sha(work.original), "strikes", reason)
-        log.error("alert", kind="needs_a_person", file=str(work.target), reason=reason)
+        alert_person("strikes", work.target, reason)
         return True
 
     def _record(

@@ -19,8 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
+
 from mechanic.checkers.base import Finding
 from mechanic.store import Store
+
+log = structlog.get_logger("mechanic.localize")
 
 # A file shorter than this share of its last good version, broken at its end, was cut off.
 TRUNCATED_SHARE = 0.7
@@ -34,6 +38,12 @@ _EOF_ERROR = re.compile(r"end of input|EOF|was never closed|unterminated|Untermi
 class Baseline:
     text: str
     source: str  # "last good version" or "git HEAD"
+
+
+def alert_person(kind: str, path: Path, reason: str) -> None:
+    """A person should look at `path` (truncated, in conflict, three strikes): an
+    `alert` event in the log, the one alert channel until Layer 1's alerts exist."""
+    log.error("alert", kind="needs_a_person", why=kind, file=str(path), reason=reason)
 
 
 def git_head_version(path: Path) -> bytes | None:
