@@ -27,6 +27,8 @@ BACKENDS = ("ollama", "embedded", "none")
 APPLY_MODES = ("auto", "review")
 REPAIR_MODES = ("auto", "whole", "block")
 FILE_WATCHERS = ("auto", "polling", "off")
+WEBHOOK_STYLES = ("json", "ntfy", "slack")
+REMEDIATIONS = ("restart_pm2", "restart_systemd", "exec")
 DEFAULT_INCLUDE = ("**/*.py", "**/*.js", "**/*.mjs", "**/*.cjs")
 DEFAULT_EXCLUDE = (
     "**/node_modules/**",
@@ -125,6 +127,42 @@ class ErrorLog:
 
 
 @dataclass(frozen=True)
+class Remediation:
+    """`on_down` of a probe: what to do while it is down, and how often at most."""
+
+    action: str  # restart_pm2 | restart_systemd | exec
+    app: str = ""
+    unit: str = ""
+    user: bool = False
+    command: tuple[str, ...] = ()
+    max_actions: int = 3
+    within_cycles: int = 5
+    reset_after_cycles: int = 10
+    timeout_seconds: float = 60
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """One [[probe]] table; `options` holds its type's own keys, validated."""
+
+    name: str
+    type: str
+    timeout_seconds: float = 10
+    fail_cycles: int = 1
+    remind_every_cycles: int = 0
+    on_down: Remediation | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    webhook_url: str = ""
+    webhook_style: str = "json"  # json | ntfy | slack
+    webhook_timeout_seconds: float = 5
+    desktop: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path
     mechanic: MechanicSettings
@@ -132,6 +170,8 @@ class Config:
     repair: RepairSettings
     watches: tuple[WatchRoot, ...] = field(default_factory=tuple)
     errorlogs: tuple[ErrorLog, ...] = field(default_factory=tuple)
+    probes: tuple[ProbeSpec, ...] = field(default_factory=tuple)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
 # --- schema ---------------------------------------------------------------
@@ -148,6 +188,7 @@ class Key:
 
     def type_name(self) -> str:
         names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+        names[dict] = "a table"
         if self.types == (int, float):
             return "a number"
         if self.types == (list,):
@@ -207,6 +248,12 @@ def _url(value: Any) -> str | None:
     return None
 
 
+def _http_url(value: Any) -> str | None:
+    if value and not re.match(r"^https?://[^\s/]+", value):
+        return f"must be an http:// or https:// URL, got {value!r}"
+    return None
+
+
 NUMBER = (int, float)
 SCHEMA: dict[str, dict[str, Key]] = {
     "mechanic": {
@@ -240,6 +287,33 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "mode": Key((str,), "auto", _one_of(REPAIR_MODES)),
         "deterministic": Key((bool,), True, None),
     },
+    # Where Layer 1's health alerts go (see mechanic/alerts.py).
+    "alerts": {
+        "webhook_url": Key((str,), "", _http_url),
+        "webhook_style": Key((str,), "json", _one_of(WEBHOOK_STYLES)),
+        "webhook_timeout_seconds": Key(NUMBER, 5, _at_least(0, strict=True)),
+        "desktop": Key((bool,), False, None),
+    },
+}
+# Keys every [[probe]] table takes; each probe type adds its own (probes/<type>.py).
+PROBE_SCHEMA: dict[str, Key] = {
+    "name": Key((str,), None, _not_empty, required=True),
+    "type": Key((str,), None, _not_empty, required=True),
+    "timeout_seconds": Key(NUMBER, 10, _at_least(0, strict=True)),
+    "fail_cycles": Key((int,), 1, _at_least(1)),
+    "remind_every_cycles": Key((int,), 0, _at_least(0)),
+    "on_down": Key((dict,), None, None),
+}
+ON_DOWN_SCHEMA: dict[str, Key] = {
+    "action": Key((str,), None, _one_of(REMEDIATIONS), required=True),
+    "app": Key((str,), "", None),
+    "unit": Key((str,), "", None),
+    "user": Key((bool,), False, None),
+    "command": Key((list,), [], None),
+    "max_actions": Key((int,), 3, _at_least(1)),
+    "within_cycles": Key((int,), 5, _at_least(1)),
+    "reset_after_cycles": Key((int,), 10, _at_least(1)),
+    "timeout_seconds": Key(NUMBER, 60, _at_least(0, strict=True)),
 }
 
 
@@ -367,11 +441,13 @@ class _Validator:
 
     def fail(self, key: str, message: str, table: str | None, name: str | None, index=None):
         line = self._locate(table, name, index)
+        if line is None and table is not None and index is not None:
+            line = self._locate(table, None, index)  # at least the table's header
         raise ConfigError(message, key=key, file=self.source, line=line)
 
     def build(self, data: dict[str, Any]) -> Config:
         for table in data:
-            if table not in SCHEMA and table not in ("watch", "errorlog"):
+            if table not in SCHEMA and table not in ("watch", "errorlog", "probe"):
                 self.fail(table, "unknown table or key", None, table)
         sections = {name: self._section(data, name) for name in SCHEMA}
         mech, llm = sections["mechanic"], sections["llm"]
@@ -412,6 +488,8 @@ class _Validator:
             ),
             watches=self._watches(data.get("watch", [])),
             errorlogs=self._errorlogs(data.get("errorlog", [])),
+            probes=self._probes(data.get("probe", []), host, llm["model"]),
+            alerts=AlertSettings(**sections["alerts"]),
         )
 
     def _section(self, data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -420,16 +498,20 @@ class _Validator:
             self.fail(name, "must be a table like [" + name + "]", None, name)
         return self._keys(table, SCHEMA[name], name, name, None)
 
-    def _keys(self, table: dict, schema: dict[str, Key], prefix: str, header, index):
+    def _keys(self, table: dict, schema: dict[str, Key], prefix: str, header, index, sep="."):
         values: dict[str, Any] = {}
         for name in table:
             if name not in schema:
                 known = ", ".join(schema)
                 self.fail(
-                    f"{prefix}.{name}", f"unknown key (known keys: {known})", header, name, index
+                    f"{prefix}{sep}{name}",
+                    f"unknown key (known keys: {known})",
+                    header,
+                    name,
+                    index,
                 )
         for name, key in schema.items():
-            dotted = f"{prefix}.{name}"
+            dotted = f"{prefix}{sep}{name}"
             if name not in table:
                 if key.required:
                     self.fail(dotted, "is required", header, None, index)
@@ -492,6 +574,81 @@ class _Validator:
                 )
             )
         return tuple(logs)
+
+    def _probes(self, raw: Any, llm_host: str, llm_model: str) -> tuple[ProbeSpec, ...]:
+        """[[probe]] tables; each type validates its own keys (probes/<type>.py)."""
+        from probes import REGISTRY
+        from probes.base import ConfigContext, ProbeConfigError
+
+        if not isinstance(raw, list):
+            self.fail("probe", "must be an array of tables written [[probe]]", None, "probe")
+        ctx = ConfigContext(base=self.base, llm_host=llm_host, llm_model=llm_model)
+        specs: list[ProbeSpec] = []
+        seen: set[str] = set()
+        for index, table in enumerate(raw):
+            common = {k: v for k, v in table.items() if k in PROBE_SCHEMA}
+            label = f"probe[{index}]"
+            if isinstance(table.get("name"), str) and table["name"].strip():
+                label = f'[[probe]] "{table["name"]}"'
+            values = self._keys(common, PROBE_SCHEMA, label, "probe", index, sep=": ")
+            if values["name"] in seen:
+                self.fail(f"{label}: name", "is used by another probe", "probe", "name", index)
+            seen.add(values["name"])
+            cls = REGISTRY.get(values["type"])
+            if cls is None:
+                known = ", ".join(sorted(REGISTRY))
+                self.fail(
+                    f"{label}: type",
+                    f"unknown probe type {values['type']!r} (known: {known})",
+                    "probe",
+                    "type",
+                    index,
+                )
+            own = {k: v for k, v in table.items() if k not in PROBE_SCHEMA}
+            options = self._keys(own, cls.options, label, "probe", index, sep=": ")
+            try:
+                options = cls.prepare(options, ctx)
+            except ProbeConfigError as exc:
+                self.fail(f"{label}: {exc.key}", str(exc), "probe", exc.key, index)
+            on_down = None
+            if values["on_down"] is not None:
+                on_down = self._remediation(values["on_down"], f"{label}: on_down", index)
+            specs.append(
+                ProbeSpec(
+                    name=values["name"],
+                    type=values["type"],
+                    timeout_seconds=float(values["timeout_seconds"]),
+                    fail_cycles=values["fail_cycles"],
+                    remind_every_cycles=values["remind_every_cycles"],
+                    on_down=on_down,
+                    options=options,
+                )
+            )
+        return tuple(specs)
+
+    def _remediation(self, table: dict, label: str, index: int) -> Remediation:
+        values = self._keys(table, ON_DOWN_SCHEMA, label, "probe", index)
+        needs = {"restart_pm2": "app", "restart_systemd": "unit", "exec": "command"}
+        needed = needs[values["action"]]
+        if not values[needed]:
+            self.fail(
+                f"{label}.{needed}",
+                f"is required by action {values['action']!r}",
+                "probe",
+                "on_down",
+                index,
+            )
+        command = values["command"]
+        if any(not isinstance(part, str) or not part for part in command):
+            self.fail(
+                f"{label}.command",
+                "must be a list of non-empty strings (no shell)",
+                "probe",
+                "on_down",
+                index,
+            )
+        values["command"] = tuple(command)
+        return Remediation(**values)
 
     def _path(self, value: str) -> Path:
         path = Path(value).expanduser()
