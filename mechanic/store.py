@@ -6,6 +6,7 @@ verdicts that let a warm cycle skip files whose content has not changed.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
@@ -135,6 +136,41 @@ def _allow_pending_outcome(db: sqlite3.Connection) -> None:
     db.execute("COMMIT")
 
 
+# Layer 1's health record (mechanic/health.py): every probe result, each probe's
+# current health, what was done about it, and its transitions.
+_PROBE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS probe_results (
+    id INTEGER PRIMARY KEY,
+    cycle_id INTEGER,  -- NULL for `mechanic probe` runs, which only look
+    at REAL NOT NULL,
+    name TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,
+    message TEXT NOT NULL, latency_ms REAL, metrics TEXT
+);
+CREATE INDEX IF NOT EXISTS probe_results_name ON probe_results(name, cycle_id);
+CREATE TABLE IF NOT EXISTS probe_state (
+    name TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL, since REAL NOT NULL,
+    raw_status TEXT, raw_streak INTEGER NOT NULL DEFAULT 0,
+    runs INTEGER NOT NULL DEFAULT 0,
+    last_message TEXT NOT NULL DEFAULT '', last_latency_ms REAL, last_at REAL,
+    last_alert_run INTEGER NOT NULL DEFAULT 0,
+    given_up INTEGER NOT NULL DEFAULT 0,
+    window_start INTEGER NOT NULL DEFAULT 0,
+    healthy_streak INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS probe_actions (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL, run INTEGER NOT NULL, at REAL NOT NULL,
+    action TEXT NOT NULL, ok INTEGER NOT NULL, detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS probe_events (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL, at REAL NOT NULL, kind TEXT NOT NULL,
+    from_status TEXT, to_status TEXT, message TEXT NOT NULL
+);
+"""
+
 # Columns added after a table first shipped: {table: {column: declaration}}. Added in
 # place on open, so an existing store keeps its history without a schema version bump.
 _ADDED_COLUMNS: dict[str, dict[str, str]] = {
@@ -226,7 +262,115 @@ class RuntimeErrorRecord:
     addressed_at: float | None = None  # set when the file changed after the error
 
 
-class Store:
+@dataclass
+class ProbeState:
+    """The health model's view of one probe (see mechanic/health.py)."""
+
+    name: str
+    type: str
+    status: str = "unknown"  # unknown | ok | degraded | down | error
+    since: float = 0.0
+    raw_status: str | None = None  # the last result's status, before fail_cycles
+    raw_streak: int = 0  # cycles in a row with raw_status
+    runs: int = 0  # cycles this probe has been judged in
+    last_message: str = ""
+    last_latency_ms: float | None = None
+    last_at: float | None = None
+    last_alert_run: int = 0
+    given_up: bool = False
+    window_start: int = 0  # actions before this run no longer count (after a reset)
+    healthy_streak: int = 0
+
+
+class _ProbeRecord:
+    """Layer 1's part of the store, mixed into Store."""
+
+    _db: sqlite3.Connection
+    _tx: Any  # Store._tx
+
+    def record_probe_results(self, cycle_id: int | None, results: Iterable[Any]) -> None:
+        now = time.time()
+        rows = [
+            (
+                cycle_id,
+                now,
+                r.name,
+                r.type,
+                r.status,
+                r.message,
+                r.latency_ms,
+                json.dumps(r.metrics, default=str),
+            )
+            for r in results
+        ]
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO probe_results (cycle_id, at, name, type, status, message,"
+                " latency_ms, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def last_probe_metrics(self) -> dict[str, dict[str, Any]]:
+        """Each probe's metrics from its last cycle (not from `mechanic probe` runs)."""
+        rows = self._db.execute(
+            "SELECT name, metrics FROM probe_results WHERE id IN"
+            " (SELECT MAX(id) FROM probe_results WHERE cycle_id IS NOT NULL GROUP BY name)"
+        )
+        return {row[0]: json.loads(row[1] or "{}") for row in rows}
+
+    def probe_states(self) -> dict[str, ProbeState]:
+        rows = self._db.execute("SELECT * FROM probe_state ORDER BY name")
+        return {
+            row["name"]: ProbeState(**{**dict(row), "given_up": bool(row["given_up"])})
+            for row in rows
+        }
+
+    def save_probe_state(self, state: ProbeState) -> None:
+        values = asdict(state)
+        values["given_up"] = int(state.given_up)
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self._tx() as db:
+            db.execute(
+                f"INSERT OR REPLACE INTO probe_state ({names}) VALUES ({marks})",
+                tuple(values.values()),
+            )
+
+    def add_probe_event(self, name: str, kind: str, before: str, after: str, message: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO probe_events (name, at, kind, from_status, to_status, message)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (name, time.time(), kind, before, after, message),
+            )
+
+    def probe_events(self, name: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        where, args = ("WHERE name = ?", (name,)) if name else ("", ())
+        rows = self._db.execute(
+            f"SELECT * FROM probe_events {where} ORDER BY id DESC LIMIT ?", (*args, limit)
+        )
+        return [dict(row) for row in rows][::-1]
+
+    def record_probe_action(self, name: str, run: int, action: str, ok: bool, detail: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO probe_actions (name, run, at, action, ok, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (name, run, time.time(), action, int(ok), detail),
+            )
+
+    def count_probe_actions(self, name: str, after_run: int) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM probe_actions WHERE name = ? AND run > ?", (name, after_run)
+        ).fetchone()
+        return int(row[0])
+
+    def probe_actions(self, name: str) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT * FROM probe_actions WHERE name = ? ORDER BY id", (name,))
+        return [dict(row) for row in rows]
+
+
+class Store(_ProbeRecord):
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
@@ -243,6 +387,7 @@ class Store:
             db.executescript(_SCHEMA)
             db.executescript(_SIGNALS_SCHEMA)
             db.executescript(_REVIEW_SCHEMA)
+            db.executescript(_PROBE_SCHEMA)
             for table, columns in _ADDED_COLUMNS.items():
                 _ensure_columns(db, table, columns)
             _allow_pending_outcome(db)

@@ -1,0 +1,155 @@
+"""Alert channels for Layer 1's health events: a webhook and the desktop.
+
+The webhook gets a JSON POST. `webhook_style = "json"` (the default) sends one
+object that Slack-style endpoints (Slack, Mattermost, Rocket.Chat: they read
+`text`) and generic receivers both understand; "slack" sends only `text`; "ntfy"
+publishes to ntfy's JSON API (the topic is the URL's last segment, posted to the
+server's root). Desktop notifications use notify-send or osascript where one
+exists. A channel that fails is logged and skipped for the rest of the batch
+(so a dead webhook costs one timeout per cycle, not one per alert); it is never
+fatal.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import structlog
+
+from mechanic.config import AlertSettings
+from probes.base import redact
+
+log = structlog.get_logger("mechanic.alerts")
+
+PRIORITY = {"down": 4, "error": 4, "given up": 5, "still down": 3, "degraded": 3}
+
+
+@dataclass(frozen=True)
+class Alert:
+    probe: str
+    type: str
+    event: str  # down | degraded | error | recovered | still down | given up | reset
+    status: str  # the health status now
+    previous: str
+    message: str  # the probe's last message (secrets already scrubbed)
+
+    @property
+    def title(self) -> str:
+        return f"mechanic: {self.probe} {self.event}"
+
+    @property
+    def text(self) -> str:
+        return f"{self.title} ({self.previous} → {self.status}): {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "title": self.title,
+            "message": self.message,
+            "probe": self.probe,
+            "type": self.type,
+            "event": self.event,
+            "status": self.status,
+            "previous": self.previous,
+            "host": platform.node(),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+
+
+def webhook_request(settings: AlertSettings, alert: Alert) -> tuple[str, dict[str, Any]]:
+    """The URL and JSON body to POST for `alert`, in the configured style."""
+    url = settings.webhook_url
+    if settings.webhook_style == "slack":
+        return url, {"text": alert.text}
+    if settings.webhook_style == "ntfy":
+        parts = urlsplit(url)
+        root, _, topic = parts.path.rstrip("/").rpartition("/")
+        body = {
+            "topic": topic,
+            "title": alert.title,
+            "message": f"{alert.previous} → {alert.status}: {alert.message}",
+            "priority": PRIORITY.get(alert.event, 3),
+            "tags": ["warning" if alert.event != "recovered" else "white_check_mark"],
+        }
+        return urlunsplit((parts.scheme, parts.netloc, root + "/", "", "")), body
+    return url, alert.to_json()
+
+
+class Alerter:
+    """Sends a batch of alerts to every configured channel."""
+
+    def __init__(self, settings: AlertSettings) -> None:
+        self.settings = settings
+        self.sent: list[Alert] = []
+
+    def send_all(self, alerts: list[Alert]) -> None:
+        broken: set[str] = set()
+        for alert in alerts:
+            log.warning(
+                "alert",
+                probe=alert.probe,
+                alert_event=alert.event,
+                status=alert.status,
+                message=alert.message,
+            )
+            for channel, send in self._channels():
+                if channel in broken:
+                    log.error("alert.skipped", channel=channel, probe=alert.probe)
+                    continue
+                try:
+                    send(alert)
+                except Exception as exc:  # an alert channel must never stop a cycle
+                    broken.add(channel)
+                    # The webhook URL can itself be a secret (Slack's are): never log it.
+                    why = redact(_why(exc), [self.settings.webhook_url])
+                    log.error("alert.failed", channel=channel, probe=alert.probe, error=why)
+            self.sent.append(alert)
+
+    def _channels(self):
+        if self.settings.webhook_url:
+            yield "webhook", self._webhook
+        if self.settings.desktop and _desktop_command("t", "b") is not None:
+            yield "desktop", self._desktop
+
+    def _webhook(self, alert: Alert) -> None:
+        url, body = webhook_request(self.settings, alert)
+        reply = requests.post(url, json=body, timeout=self.settings.webhook_timeout_seconds)
+        if reply.status_code >= 300:
+            raise RuntimeError(f"HTTP {reply.status_code}: {reply.text[:200].strip()}")
+
+    def _desktop(self, alert: Alert) -> None:
+        command = _desktop_command(
+            alert.title, f"{alert.previous} → {alert.status}: {alert.message}"
+        )
+        assert command is not None
+        subprocess.run(command, check=True, capture_output=True, timeout=10)
+
+
+def _desktop_command(title: str, body: str) -> list[str] | None:
+    if sys.platform == "darwin" and shutil.which("osascript"):
+        script = f"display notification {_applescript(body)} with title {_applescript(title)}"
+        return ["osascript", "-e", script]
+    notify = shutil.which("notify-send")
+    if notify:
+        return [notify, "--app-name=mechanic", title, body]
+    return None
+
+
+def _applescript(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    if isinstance(exc, requests.Timeout):
+        return "no answer in time"
+    return f"{type(exc).__name__}: {exc}"[:300]
