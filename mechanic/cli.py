@@ -71,6 +71,17 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 def _print_report(report, config: Config) -> None:
     scan = report.scan
+    if report.probes:
+        healthy = sum(o.result.status == "ok" for o in report.probes)
+        print(f"probes: {healthy}/{len(report.probes)} ok")
+        for outcome in report.probes:
+            result = outcome.result
+            if result.status != "ok" or outcome.event or outcome.action:
+                print(f"  {result.status:<9} {result.name}: {result.message}")
+            if outcome.action:
+                print(f"  {'action':<9} {result.name}: {outcome.action}")
+    if report.probes_error:
+        print(f"probes failed: {report.probes_error}")
     print(
         f"mechanic: {len(scan.files)} files watched, {scan.checked} checked,"
         f" {len(scan.findings)} broken"
@@ -141,6 +152,58 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_BROKEN if findings else EXIT_OK
 
 
+# --- probe ----------------------------------------------------------------
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from mechanic import health
+    from mechanic.store import Store
+
+    config = _config(args)
+    _setup_logging(config, quiet=True)
+    with Store.open(config.mechanic.state_dir) as store:
+        if args.reset:
+            state = health.reset(config, store, args.reset)
+            if state is None:
+                print(f"{args.reset} has not been judged by a cycle yet: nothing to reset")
+            else:
+                print(f"{args.reset}: reset; on_down actions are allowed again ({state.status})")
+            if not args.names:
+                return EXIT_OK
+        if not config.probes:
+            print("no [[probe]] in the config", file=sys.stderr)
+            return EXIT_OK
+        results = health.look(config, store, args.names)
+    if args.json:
+        print(json.dumps([r.to_json() for r in results], indent=2))
+    else:
+        width = max(len(r.name) for r in results)
+        for r in results:
+            print(f"{r.status:<9} {r.name:<{width}} {r.latency_ms:7.0f} ms  {r.message}")
+    return EXIT_OK if all(r.status == "ok" for r in results) else EXIT_BROKEN
+
+
+def _probe_rows(config: Config, store) -> list[dict]:
+    """Each configured probe's health for `status`, in config order."""
+    states = store.probe_states()
+    rows = []
+    for spec in config.probes:
+        state = states.get(spec.name)
+        rows.append(
+            {
+                "name": spec.name,
+                "type": spec.type,
+                "status": state.status if state else "unknown",
+                "since": state.since if state else None,
+                "message": state.last_message if state else "no cycle has run this probe yet",
+                "latency_ms": state.last_latency_ms if state else None,
+                "given_up": bool(state and state.given_up),
+                "checked_at": state.last_at if state else None,
+            }
+        )
+    return rows
+
+
 # --- status / log ---------------------------------------------------------
 
 
@@ -157,6 +220,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         waiting = len(store.pending())  # review mode
         rungs = store.rung_stats()
         given_up = store.needs_person()
+        probe_rows = _probe_rows(config, store)
     from mechanic.daemon import running_daemon
 
     daemon = running_daemon(config.mechanic.state_dir)
@@ -181,6 +245,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                         {"file": p, "kind": v["kind"], "reason": v["reason"], "since": v["since"]}
                         for p, v in given_up.items()
                     ],
+                    "probes": probe_rows,
                 },
                 indent=2,
             )
@@ -278,7 +343,32 @@ def cmd_status(args: argparse.Namespace) -> int:
                 _rel(path, config), time.strftime("%Y-%m-%d %H:%M", time.localtime(until))
             )
         console.print(table)
+    if probe_rows:
+        _print_probe_table(console, probe_rows)
     return EXIT_OK
+
+
+def _print_probe_table(console, rows: list[dict]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    colours = {"ok": "green", "degraded": "yellow", "down": "red", "error": "magenta"}
+    table = Table(title="probes")
+    for column in ("probe", "status", "since", "last message", "latency"):
+        table.add_column(column)
+    for row in rows:
+        status = row["status"] + (" (given up)" if row["given_up"] else "")
+        colour = colours.get(row["status"], "dim")
+        since = time.strftime("%m-%d %H:%M", time.localtime(row["since"])) if row["since"] else ""
+        latency = f"{row['latency_ms']:.0f} ms" if row["latency_ms"] is not None else ""
+        table.add_row(
+            row["name"],
+            f"[{colour}]{escape(status)}[/{colour}]",
+            since,
+            escape(row["message"]),
+            latency,
+        )
+    console.print(table)
 
 
 def cmd_log(args: argparse.Namespace) -> int:
@@ -637,6 +727,14 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", parents=[common], help="totals, last cycle, cooldowns")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
+
+    probe = sub.add_parser("probe", parents=[common], help="run Layer 1's probes now")
+    probe.add_argument("names", nargs="*", metavar="NAME", help="probes to run (default: all)")
+    probe.add_argument("--json", action="store_true", help="print a JSON list of results")
+    probe.add_argument(
+        "--reset", metavar="NAME", help="re-arm a given-up probe's on_down remediation"
+    )
+    probe.set_defaults(func=cmd_probe)
 
     log = sub.add_parser("log", parents=[common], help="print the mechanic log readably")
     log.add_argument("-f", "--follow", action="store_true")

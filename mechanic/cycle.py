@@ -22,6 +22,7 @@ from mechanic.config import Config
 from mechanic.discovery import Finder, WatchedFile
 from mechanic.errors import BackendError, MechanicError, StoreError
 from mechanic.fixers import rung
+from mechanic.health import ProbeOutcome, run_cycle_probes
 from mechanic.ladder import Ladder, signature
 from mechanic.localize import Baseline, alert_person, baseline, needs_a_person
 from mechanic.prompt import error_text
@@ -55,6 +56,8 @@ class CycleReport:
     recovered: list[Recovered] = field(default_factory=list)  # writes a killed run left
     # Broken files mechanic will not patch (truncated, merge conflict, three strikes).
     needs_person: dict[Path, tuple[str, str]] = field(default_factory=dict)  # kind, reason
+    probes: list[ProbeOutcome] = field(default_factory=list)  # Layer 1, full cycles only
+    probes_error: str | None = None
 
     @property
     def remaining(self) -> list[Finding]:
@@ -83,6 +86,8 @@ class CycleReport:
                 {"file": str(p), "kind": kind, "reason": reason}
                 for p, (kind, reason) in self.needs_person.items()
             ],
+            "probes": [outcome.to_json() for outcome in self.probes],
+            "probes_error": self.probes_error,
         }
 
 
@@ -198,6 +203,9 @@ class _Cycle:
                 log.warning(
                     "recovery", file=str(item.target), action=item.action, reason=item.reason
                 )
+            # Layer 1 next, as seed 003 did, on full cycles only (not targeted checks);
+            # whatever it finds, Layer 2 runs after it.
+            outcomes, probes_error = self._probes(cycle_id) if self.only is None else ([], None)
             result = scan(
                 self.finder,
                 checkers,
@@ -207,6 +215,7 @@ class _Cycle:
             )
             report = CycleReport(cycle_id, self.dry_run, result, recovered=recovered)
             self._runtime(report)
+            report.probes, report.probes_error = outcomes, probes_error
             self._log_scan(result)
             self.store.add_findings(cycle_id, result.findings.values())
             candidates = self._choose(report, checkers)
@@ -248,6 +257,14 @@ class _Cycle:
         for path, finding in step.findings.items():
             if path in in_scope:
                 report.scan.findings.setdefault(path, finding)
+
+    def _probes(self, cycle_id: int) -> tuple[list[ProbeOutcome], str | None]:
+        """Run, judge and act on every probe; a failure here never stops Layer 2."""
+        try:
+            return run_cycle_probes(self.config, self.store, cycle_id, dry_run=self.dry_run), None
+        except Exception as exc:
+            log.exception("probes.crashed")
+            return [], f"{type(exc).__name__}: {exc}"
 
     def _log_scan(self, result: ScanResult) -> None:
         for language, reason in result.unavailable.items():
