@@ -1,7 +1,9 @@
-"""`process`: a process runs, found by `name`, a `cmdline` pattern or a `pidfile`."""
+"""`process`: a process runs, found by `process_name`, a `cmdline` pattern or a
+`pidfile`. (Not `name`: every [[probe]] table's `name` is the probe's own.)"""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,13 +14,13 @@ import psutil
 from mechanic.config import Key
 from probes.base import ConfigContext, Metric, Probe, ProbeConfigError, ProbeResult, down, ok
 
-WAYS = ("name", "cmdline", "pidfile")
+WAYS = ("process_name", "cmdline", "pidfile")
 
 
 class ProcessProbe(Probe):
     type = "process"
     options: ClassVar[dict[str, Key]] = {
-        "name": Key((str,), ""),  # exact process name (as `ps -o comm` shows it)
+        "process_name": Key((str,), ""),  # exact process name (as `ps -o comm` shows it)
         "cmdline": Key((str,), ""),  # regular expression searched in the full command line
         "pidfile": Key((str,), ""),
         "min_count": Key((int,), 1),
@@ -29,7 +31,9 @@ class ProcessProbe(Probe):
     def prepare(cls, values: dict[str, Any], ctx: ConfigContext) -> dict[str, Any]:
         given = [way for way in WAYS if values[way]]
         if len(given) != 1:
-            raise ProbeConfigError("name", "set exactly one of name, cmdline or pidfile")
+            raise ProbeConfigError(
+                "process_name", "set exactly one of process_name, cmdline or pidfile"
+            )
         if values["cmdline"]:
             try:
                 re.compile(values["cmdline"])
@@ -47,11 +51,8 @@ class ProcessProbe(Probe):
         found = list(self._matching())
         rss = sum(p.info["memory_info"].rss for p in found if p.info.get("memory_info"))
         metrics: dict[str, Metric] = {"count": len(found), "rss_mb": round(rss / 1024**2, 1)}
-        what = (
-            f"name {self.opts['name']!r}"
-            if self.opts["name"]
-            else f"cmdline /{self.opts['cmdline']}/"
-        )
+        name = self.opts["process_name"]
+        what = f"name {name!r}" if name else f"cmdline /{self.opts['cmdline']}/"
         if len(found) < self.opts["min_count"]:
             return down(
                 f"{len(found)} process(es) with {what} (want {self.opts['min_count']})", **metrics
@@ -62,10 +63,10 @@ class ProcessProbe(Probe):
     def _matching(self):
         pattern = re.compile(self.opts["cmdline"]) if self.opts["cmdline"] else None
         for proc in psutil.process_iter(["name", "cmdline", "memory_info", "status"]):
-            if proc.info.get("status") == psutil.STATUS_ZOMBIE:
+            if proc.pid == os.getpid() or proc.info.get("status") == psutil.STATUS_ZOMBIE:
                 continue
             if pattern is None:
-                if proc.info.get("name") == self.opts["name"]:
+                if proc.info.get("name") == self.opts["process_name"]:
                     yield proc
             elif pattern.search(" ".join(proc.info.get("cmdline") or [])):
                 yield proc

@@ -27,3 +27,21 @@ def workspace(tmp_path):
     space = Workspace(tmp_path)
     space.write_config()
     return space
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A real PostgreSQL server on a free loopback port (see tests/services.py)."""
+    from services import postgres_server
+
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def pm2():
+    """A real pm2 daemon with its own PM2_HOME, killed at teardown."""
+    from services import pm2_daemon
+
+    with pm2_daemon() as daemon:
+        yield daemon
