@@ -627,6 +627,14 @@ class _Validator:
         return tuple(specs)
 
     def _remediation(self, table: dict, label: str, index: int) -> Remediation:
+        try:
+            return self._check_remediation(table, label, index)
+        except ConfigError as exc:
+            # Point at `on_down = {...}` (an inline table's keys have no line of their own).
+            line = self._locate("probe", "on_down", index) or exc.line
+            raise ConfigError(exc.detail, key=exc.key, file=self.source, line=line) from None
+
+    def _check_remediation(self, table: dict, label: str, index: int) -> Remediation:
         values = self._keys(table, ON_DOWN_SCHEMA, label, "probe", index)
         needs = {"restart_pm2": "app", "restart_systemd": "unit", "exec": "command"}
         needed = needs[values["action"]]

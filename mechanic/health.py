@@ -171,7 +171,8 @@ class _Judge:
         outcome = ProbeOutcome(result, state)
         if health != before:
             state.status, state.since = health, now
-            outcome.event = "recovered" if health == "ok" else health
+            recovered = health == "ok" and before != "unknown"
+            outcome.event = "recovered" if recovered else health
             self._event(
                 spec, state, outcome.event, before, alert=before != "unknown" or health != "ok"
             )
