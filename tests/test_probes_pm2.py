@@ -91,3 +91,15 @@ def test_the_once_command_runs_with_pm2_apps_crashing(workspace, pm2):
     assert "down      pm2: web is stopped" in result.stdout
     assert "action    pm2: pm2 restart web: done" in result.stdout
     assert pm2.status("web") == "online"
+
+
+def test_a_missing_service_fails_when_ci_requires_it(monkeypatch):
+    import pytest
+    from services import unavailable
+
+    monkeypatch.setenv("MECHANIC_REQUIRE_SERVICES", "1")
+    with pytest.raises(pytest.fail.Exception, match="MECHANIC_REQUIRE_SERVICES is set but pm2"):
+        unavailable("pm2 is not installed")
+    monkeypatch.delenv("MECHANIC_REQUIRE_SERVICES")
+    with pytest.raises(pytest.skip.Exception):
+        unavailable("pm2 is not installed")
