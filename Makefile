@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/check_throughput.py
 	$(BIN)/python bench/signals.py
 	$(BIN)/python bench/block_prompt_size.py
+	$(BIN)/python bench/probe_cycle.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache
