@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 
 from mechanic.config import ProbeSpec, Remediation
+from probes.base import redact
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ def command_for(spec: ProbeSpec, remedy: Remediation) -> tuple[list[str], dict[s
 
 
 def run_action(spec: ProbeSpec, remedy: Remediation) -> ActionResult:
+    result = _run(spec, remedy)
+    # The detail is logged, stored and shown: scrub what looks like a password.
+    return ActionResult(result.ok, redact(result.detail))
+
+
+def _run(spec: ProbeSpec, remedy: Remediation) -> ActionResult:
     command, env = command_for(spec, remedy)
     shown = " ".join(command[1:]) if remedy.action != "exec" else " ".join(command)
     what = {"restart_pm2": "pm2", "restart_systemd": "systemctl"}.get(remedy.action, "")

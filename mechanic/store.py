@@ -23,6 +23,7 @@ from mechanic.errors import StoreError
 SCHEMA_VERSION = 1
 # "pending": a validated fix kept for review ([mechanic] apply = "review").
 OUTCOMES = ("applied", "reverted", "rejected", "skipped", "pending")
+PROBE_RESULT_DAYS = 30  # every probe result is kept this long
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -289,6 +290,7 @@ class _ProbeRecord:
     _tx: Any  # Store._tx
 
     def record_probe_results(self, cycle_id: int | None, results: Iterable[Any]) -> None:
+        """Store results; those older than PROBE_RESULT_DAYS go (health lives in probe_state)."""
         now = time.time()
         rows = [
             (
@@ -309,6 +311,7 @@ class _ProbeRecord:
                 " latency_ms, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+            db.execute("DELETE FROM probe_results WHERE at < ?", (now - PROBE_RESULT_DAYS * 86400,))
 
     def last_probe_metrics(self) -> dict[str, dict[str, Any]]:
         """Each probe's metrics from its last cycle (not from `mechanic probe` runs)."""

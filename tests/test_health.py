@@ -343,3 +343,27 @@ def test_a_dry_run_looks_but_records_alerts_and_does_nothing(workspace, switch, 
     assert probe["status"] == "down" and probe["action"] is None
     assert not marker.exists() and hook.requests == []
     assert workspace.run("status", "--json").json["probes"][0]["status"] == "unknown"
+
+
+def test_an_action_detail_never_shows_a_password(workspace, switch):
+    command = [sys.executable, "-c", "import sys; sys.exit(3)", "https://bot:t0psecret99@example"]
+    on_down = '{ action = "exec", command = ' + json.dumps(command) + " }"
+    config = configure(workspace, switch_probe(switch, on_down=on_down))
+    switch.unlink()
+    action = outcome(cycle(config), "switch").action
+    assert "exit 3" in action and "https://bot:***@example" in action
+    assert "t0psecret99" not in action
+
+
+def test_probe_results_older_than_30_days_are_pruned(workspace, switch):
+    import sqlite3
+
+    config = configure(workspace, switch_probe(switch))
+    cycle(config)
+    database = config.mechanic.state_dir / "mechanic.sqlite3"
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE probe_results SET at = at - 31 * 86400")
+    cycle(config)
+    with sqlite3.connect(database) as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM probe_results").fetchone()
+    assert count == 1
