@@ -174,3 +174,33 @@ def test_the_shipped_config_declares_seed_003s_eleven_components(tmp_path):
         "ollama", "postgres", "freshness", "queue", "github", "process", "http", "pm2", "disk",
     }  # fmt: skip
     assert all(p.timeout_seconds <= 10 for p in config.probes)
+
+
+def test_the_shipped_probes_run_and_report_absent_targets_honestly(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "demo-workspace").mkdir()
+    (tmp_path / "config.toml").write_text((REPO / "config.toml").read_text())
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "MECHANIC_CONFIG")}
+    env.update(HOME=str(tmp_path), PM2_HOME=str(tmp_path / "pm2"), PYTHONPATH=str(REPO))
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "mechanic", "probe", "--json", "--config", "config.toml"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert time.monotonic() - started < 15
+    assert done.returncode == 1, done.stderr  # some targets are absent here
+    results = {r["name"]: r for r in json.loads(done.stdout)}
+    assert len(results) == 11
+    for name in ("enricher", "content-queue", "engine-errors"):
+        assert results[name]["status"] == "down"
+        assert "does not exist" in results[name]["message"]
+    assert results["github"]["status"] == "error"
+    assert "GITHUB_TOKEN (token_env) is not set" in results["github"]["message"]
+    assert results["pm2"]["status"] in ("down", "error")  # no daemon, or no pm2 at all
+    assert not (tmp_path / "pm2" / "pm2.pid").exists()  # and none was started
+    assert all(r["message"] for r in results.values())
