@@ -367,3 +367,17 @@ def test_probe_results_older_than_30_days_are_pruned(workspace, switch):
     with sqlite3.connect(database) as db:
         (count,) = db.execute("SELECT COUNT(*) FROM probe_results").fetchone()
     assert count == 1
+
+
+def test_a_targeted_check_runs_no_probe(workspace, switch, hook):
+    from mechanic.cycle import run_cycle
+
+    config = configure(workspace, switch_probe(switch), alerts={"webhook_url": hook.url})
+    switch.unlink()
+    path = workspace.file("a.py", "x = 1\n")
+    with Store.open(config.mechanic.state_dir) as store:
+        targeted = run_cycle(config, store, only=[path])
+        assert targeted.probes == [] and store.probe_states() == {}
+        full = run_cycle(config, store)
+    assert outcome(full, "switch").event == "down"
+    assert alerts(hook) == [("switch", "down")]
