@@ -70,9 +70,12 @@ def test_process_found_by_cmdline_and_pidfile_then_gone(workspace, sleeper):
     assert gone.status == "down" and "not running" in gone.message
 
 
-def test_process_by_name_and_a_missing_pidfile(workspace, tmp_path):
-    own_name = psutil.Process().name()
-    assert run_one(workspace, "process", process_name=own_name).status == "ok"
+def test_process_by_name_and_a_missing_pidfile(workspace, tmp_path, sleeper):
+    proc, _, _ = sleeper
+    by_name = run_one(workspace, "process", process_name=psutil.Process(proc.pid).name())
+    assert by_name.status == "ok" and by_name.metrics["count"] >= 1
+    nobody = run_one(workspace, "process", process_name="no-such-process-name")
+    assert nobody.status == "down" and nobody.metrics["count"] == 0
     missing = run_one(workspace, "process", pidfile=str(tmp_path / "none.pid"))
     assert missing.status == "down" and "does not exist" in missing.message
 
