@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mechanic.config import Key, ProbeSpec
+from mechanic.redact import find_secrets
 
 STATUSES = ("ok", "degraded", "down", "error")
 Metric = int | float | str | bool | None
@@ -123,13 +124,13 @@ class Probe:
 
 # --- secrets --------------------------------------------------------------
 
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.\-]*://[^/\s:@]*:)[^@\s/]+(?=@)", re.I)
-_KEY_VALUE = re.compile(
+# mechanic/redact.py knows the shapes of secrets (tokens, URL passwords, quoted
+# password = "..." pairs); it misses unquoted pairs, which logs and libpq DSNs use.
+_UNQUOTED_PAIR = re.compile(
     r"(?P<head>\b(?:password|passwd|pwd|token|secret|api_key|apikey)\s*[=:]\s*)"
     r"(?P<quote>['\"]?)[^\s'\"&;,]+",
     re.I,
 )
-_TOKEN_SHAPES = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b")
 
 
 def redact(text: str, secrets: list[str] | None = None) -> str:
@@ -137,9 +138,12 @@ def redact(text: str, secrets: list[str] | None = None) -> str:
     for secret in sorted(secrets or [], key=len, reverse=True):
         if secret and len(secret) >= 3:
             text = text.replace(secret, "***")
-    text = _URL_PASSWORD.sub(r"\g<head>***", text)
-    text = _KEY_VALUE.sub(r"\g<head>\g<quote>***", text)
-    return _TOKEN_SHAPES.sub("***", text)
+    text = _UNQUOTED_PAIR.sub(r"\g<head>\g<quote>***", text)
+    parts, last = [], 0
+    for begin, end in find_secrets(text):
+        parts += [text[last:begin], "***"]
+        last = end
+    return "".join(parts) + text[last:]
 
 
 def dsn_password(dsn: str) -> str | None:
