@@ -1,7 +1,9 @@
 """`mechanic service install|uninstall|status`: mechanic as a user service.
 
 Linux gets a systemd user unit (systemd/mechanic.service), macOS a launchd
-LaunchAgent (launchd/local.mechanic.plist). The template is filled in with
+LaunchAgent (launchd/local.mechanic.plist). Both templates live in the package
+(mechanic/templates/, the top-level folders link to them) so an ordinary
+`pip install` has them too. The template is filled in with
 this interpreter and this config, written to the user's unit folder, and
 started; every command run is printed exactly as it is run.
 
@@ -18,12 +20,13 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from mechanic.errors import MechanicError
 
-REPO = Path(__file__).resolve().parent.parent
 UNIT_NAME = "mechanic.service"
 LABEL = "local.mechanic"
 PLATFORMS = ("systemd", "launchd")
@@ -49,10 +52,9 @@ class Service:
     config: Path
 
     @property
-    def template(self) -> Path:
-        if self.platform == "systemd":
-            return REPO / "systemd" / UNIT_NAME
-        return REPO / "launchd" / f"{LABEL}.plist"
+    def template(self) -> Traversable:
+        name = UNIT_NAME if self.platform == "systemd" else f"{LABEL}.plist"
+        return resources.files("mechanic") / "templates" / name
 
     @property
     def folder(self) -> Path:
@@ -88,8 +90,8 @@ class Service:
             text = self.template.read_text(encoding="utf-8")
         except OSError as exc:
             raise ServiceError(
-                f"service template {self.template} is missing ({exc.strerror}); it ships in"
-                " mechanic's source tree: install mechanic from a clone (pip install -e .)"
+                f"service template {self.template} is missing ({exc.strerror or exc}): this"
+                " mechanic install is incomplete; reinstall it (pip install --force-reinstall)"
             ) from None
         values = {
             "PYTHON": sys.executable,
