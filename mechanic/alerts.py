@@ -1,4 +1,6 @@
-"""Alert channels for Layer 1's health events: a webhook and the desktop.
+"""Alert channels, the one place alerts are sent from: Layer 1's health events
+and Layer 2's files left to a person (truncated, in conflict, three strikes) go
+to a webhook and the desktop.
 
 The webhook gets a JSON POST. `webhook_style = "json"` (the default) sends one
 object that Slack-style endpoints (Slack, Mattermost, Rocket.Chat: they read
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,36 +32,68 @@ from probes.base import redact
 
 log = structlog.get_logger("mechanic.alerts")
 
-PRIORITY = {"down": 4, "error": 4, "given up": 5, "still down": 3, "degraded": 3}
+PRIORITY = {
+    "down": 4,
+    "error": 4,
+    "given up": 5,
+    "still given up": 5,
+    "still down": 3,
+    "degraded": 3,
+    "needs a person": 4,
+}
+NEEDS_PERSON = "needs a person"
 
 
 @dataclass(frozen=True)
 class Alert:
-    probe: str
-    type: str
-    event: str  # down | degraded | error | recovered | still down | given up | reset
+    probe: str  # the probe's name; "" for a file's alert
+    type: str  # the probe's type; for a file, why it needs a person (truncated...)
+    event: str  # down | degraded | error | recovered | still ... | given up | needs a person
     status: str  # the health status now
     previous: str
-    message: str  # the probe's last message (secrets already scrubbed)
+    message: str  # the probe's last message, or the file's reason (secrets scrubbed)
+    file: str = ""  # the file a person should look at (Layer 2's alerts only)
+
+    @classmethod
+    def needs_person(cls, path: Path, kind: str, reason: str) -> Alert:
+        """A broken file mechanic leaves alone: truncated, in conflict, or three strikes."""
+        # The reason quotes a parser's error, which can quote the code: scrub it.
+        return cls("", kind, NEEDS_PERSON, NEEDS_PERSON, "broken", redact(reason), str(path))
+
+    @property
+    def subject(self) -> str:
+        return self.file or self.probe
 
     @property
     def title(self) -> str:
-        return f"mechanic: {self.probe} {self.event}"
+        return f"mechanic: {self.subject} {self.event}"
+
+    @property
+    def detail(self) -> str:
+        """The body under the title: the change and the message."""
+        if self.file:
+            return f"{self.type}: {self.message}"
+        return f"{self.previous} → {self.status}: {self.message}"
 
     @property
     def text(self) -> str:
+        if self.file:
+            return f"{self.title} ({self.detail})"
         return f"{self.title} ({self.previous} → {self.status}): {self.message}"
 
     def to_json(self) -> dict[str, Any]:
+        about: dict[str, Any] = (
+            {"file": self.file, "reason": self.type}
+            if self.file
+            else {"probe": self.probe, "type": self.type, "previous": self.previous}
+        )
         return {
             "text": self.text,
             "title": self.title,
             "message": self.message,
-            "probe": self.probe,
-            "type": self.type,
+            **about,
             "event": self.event,
             "status": self.status,
-            "previous": self.previous,
             "host": platform.node(),
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
@@ -75,7 +110,7 @@ def webhook_request(settings: AlertSettings, alert: Alert) -> tuple[str, dict[st
         body = {
             "topic": topic,
             "title": alert.title,
-            "message": f"{alert.previous} → {alert.status}: {alert.message}",
+            "message": alert.detail,
             "priority": PRIORITY.get(alert.event, 3),
             "tags": ["warning" if alert.event != "recovered" else "white_check_mark"],
         }
@@ -95,14 +130,14 @@ class Alerter:
         for alert in alerts:
             log.warning(
                 "alert",
-                probe=alert.probe,
+                **_about(alert),
                 alert_event=alert.event,
                 status=alert.status,
                 message=alert.message,
             )
             for channel, send in self._channels():
                 if channel in broken:
-                    log.error("alert.skipped", channel=channel, probe=alert.probe)
+                    log.error("alert.skipped", channel=channel, **_about(alert))
                     continue
                 try:
                     send(alert)
@@ -110,7 +145,7 @@ class Alerter:
                     broken.add(channel)
                     # The webhook URL can itself be a secret (Slack's are): never log it.
                     why = redact(_why(exc), [self.settings.webhook_url])
-                    log.error("alert.failed", channel=channel, probe=alert.probe, error=why)
+                    log.error("alert.failed", channel=channel, **_about(alert), error=why)
             self.sent.append(alert)
 
     def _channels(self):
@@ -126,11 +161,16 @@ class Alerter:
             raise RuntimeError(f"HTTP {reply.status_code}: {reply.text[:200].strip()}")
 
     def _desktop(self, alert: Alert) -> None:
-        command = _desktop_command(
-            alert.title, f"{alert.previous} → {alert.status}: {alert.message}"
-        )
+        command = _desktop_command(alert.title, alert.detail)
         assert command is not None
         subprocess.run(command, check=True, capture_output=True, timeout=10)
+
+
+def _about(alert: Alert) -> dict[str, str]:
+    """What an alert is about, as log fields."""
+    if alert.file:
+        return {"file": alert.file, "kind": "needs_a_person", "why": alert.type}
+    return {"probe": alert.probe}
 
 
 def _desktop_command(title: str, body: str) -> list[str] | None:

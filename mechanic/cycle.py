@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 
 from mechanic import errorlog, gitcommit, review, writegate
+from mechanic.alerts import Alert, Alerter
 from mechanic.backends import Backend, create_backend
 from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Finding
@@ -24,7 +25,7 @@ from mechanic.errors import BackendError, MechanicError, StoreError
 from mechanic.fixers import rung
 from mechanic.health import ProbeOutcome, run_cycle_probes
 from mechanic.ladder import Ladder, signature
-from mechanic.localize import Baseline, alert_person, baseline, needs_a_person
+from mechanic.localize import Baseline, baseline, needs_a_person
 from mechanic.prompt import error_text
 from mechanic.repair import Candidate
 from mechanic.scan import ScanResult, scan
@@ -184,8 +185,18 @@ class _Cycle:
         self.quiet_seconds = quiet_seconds
         self.zero_token_left = ZERO_TOKEN_CYCLE_SECONDS
         self._baselines: dict[Path, Baseline | None] = {}
+        # Files newly left to a person, alerted once per mark, together at the end.
+        self.alerts: list[Alert] = []
 
     def run(self) -> CycleReport:
+        try:
+            return self._run()
+        finally:
+            # Even when the cycle broke off: a file marked is never alerted again.
+            if self.alerts:
+                Alerter(self.config.alerts).send_all(self.alerts)
+
+    def _run(self) -> CycleReport:
         started = time.monotonic()
         review.set_mode(self.config.mechanic.apply)  # every rung's writes follow it
         cycle_id = self.store.start_cycle(dry_run=self.dry_run)
@@ -443,7 +454,7 @@ class _Cycle:
         if found is not None:
             kind, reason = found
             self.store.mark_needs_person(str(watched.real), digest, kind, reason)
-            alert_person(kind, watched.real, reason)
+            self.alerts.append(Alert.needs_person(watched.real, kind, reason))
         return found
 
     def _repair(
@@ -457,7 +468,9 @@ class _Cycle:
                 except BackendError as exc:
                     self._backend_down(report, candidates, backend, exc)
                     return
-            ladder = Ladder(self.config, self.store, backend, checkers, self.finder.guard)
+            ladder = Ladder(
+                self.config, self.store, backend, checkers, self.finder.guard, self.alerts.append
+            )
             for index, candidate in enumerate(candidates):
                 if writegate.stop_requested():
                     for rest in candidates[index:]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from mechanic.alerts import Alert
 from mechanic.answer import Rejected, block_from_answer, candidate_from_answer
 from mechanic.backends.base import Backend
 from mechanic.blocks import Block, find_block, imports_and_names, splice
@@ -32,7 +33,7 @@ from mechanic.checkers.base import Finding
 from mechanic.config import Config
 from mechanic.discovery import Guard
 from mechanic.errors import BackendError, BackendTimeout
-from mechanic.localize import Baseline, alert_person, focus_lines
+from mechanic.localize import Baseline, focus_lines
 from mechanic.prompt import (
     DoesNotFit,
     Prompt,
@@ -149,8 +150,11 @@ class Ladder:
         backend: Backend | None,
         checkers: CheckerSet,
         guard: Guard,
+        alert: Callable[[Alert], None] | None = None,
     ) -> None:
+        """`alert` takes the alert for a file struck out (the cycle sends them)."""
         self.config = config
+        self.alert = alert
         self.store = store
         self.backend = backend
         self.checkers = checkers
@@ -360,7 +364,8 @@ class Ladder:
             " mechanic tries again once the file changes"
         )
         self.store.mark_needs_person(str(work.target), _sha(work.original), "strikes", reason)
-        alert_person("strikes", work.target, reason)
+        if self.alert is not None:
+            self.alert(Alert.needs_person(work.target, "strikes", reason))
         return True
 
     def _record(

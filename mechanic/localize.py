@@ -40,12 +40,6 @@ class Baseline:
     source: str  # "last good version" or "git HEAD"
 
 
-def alert_person(kind: str, path: Path, reason: str) -> None:
-    """A person should look at `path` (truncated, in conflict, three strikes): an
-    `alert` event in the log, the one alert channel until Layer 1's alerts exist."""
-    log.error("alert", kind="needs_a_person", why=kind, file=str(path), reason=reason)
-
-
 def git_head_version(path: Path) -> bytes | None:
     """The file as committed at HEAD, or None (not in a repository, not
     committed, or git missing)."""

@@ -10,6 +10,9 @@ import subprocess
 
 import pytest
 from ollama_standin import Reply
+from services import HttpServer, free_port
+
+from mechanic.alerts import Alert
 
 
 def big_py(n: int = 14) -> str:
@@ -33,13 +36,14 @@ SMALL_FIXED = "def total(items):\n    return sum(items)\n\nprint(total([1, 2]))\
 
 @pytest.fixture
 def user(workspace, ollama_standin):
-    def configure(mode: str | None = None, **mechanic):
+    def configure(mode: str | None = None, webhook: str | None = None, **mechanic):
         workspace.write_config(
             mechanic={"file_cooldown_hours": 0, **mechanic},
             llm={"backend": "ollama", "host": ollama_standin.url, "timeout_seconds": 20},
             # The model rungs are what these tests are about: the zero-token rung would
             # fix most of these faults first (one test below shows it does).
             repair={"mode": mode or "auto", "deterministic": False},
+            raw="" if webhook is None else f'[alerts]\nwebhook_url = "{webhook}"\n',
         )
 
     configure()
@@ -433,3 +437,70 @@ def test_backend_none_still_reuses_remembered_fixes(user):
     assert rungs(result) == [("memory", "applied")]
     held = {h["file"].rsplit("/", 1)[1]: h["reason"] for h in result.json["held"]}
     assert "llm.backend is 'none'" in held["b.py"]
+
+
+# --- a file left to a person is alerted, once per mark ------------------------
+
+
+@pytest.fixture
+def hook():
+    with HttpServer(lambda req: (200, "ok")) as server:
+        yield server
+
+
+def person_alerts(hook) -> list[tuple[str, str, str]]:
+    bodies = [r.json() for r in hook.requests]
+    return [(b["file"], b["reason"], b["event"]) for b in bodies]
+
+
+def test_three_strikes_send_one_webhook_alert_naming_the_file_and_reason(user, hook):
+    user.configure(mode="whole", webhook=hook.url)
+    path = user.file("calc.py", SMALL_BROKEN)
+    user.ollama.reply(SMALL_BROKEN.replace("sum(items", "sum(items]"))  # a bad fix, always
+    for _ in range(2):
+        once(user)
+    assert hook.requests == []  # two strikes are not news
+    once(user)  # the third strike marks it
+    assert person_alerts(hook) == [(str(path), "strikes", "needs a person")]
+    for _ in range(2):
+        once(user)  # still marked, still unchanged: no second alert
+    assert len(hook.requests) == 1
+    body = hook.requests[0].json()
+    assert "3 failed attempts" in body["message"] and body["text"].startswith(
+        f"mechanic: {path} needs a person"
+    )
+
+
+def test_a_conflicted_file_sends_one_webhook_alert(user, hook):
+    user.configure(webhook=hook.url)
+    text = "x = 1\n<<<<<<< HEAD\ny = 2\n=======\ny = 3\n>>>>>>> other\n"
+    path = user.file("merge.py", text)
+    for _ in range(3):
+        assert once(user).json["needs_person"]
+    assert person_alerts(hook) == [(str(path), "conflict", "needs a person")]
+    assert "conflict" in hook.requests[0].json()["message"]
+    # A person edits it (still in conflict): a new mark, a new alert.
+    path.write_text(text.replace("y = 3", "y = 4"))
+    once(user)
+    assert len(hook.requests) == 2
+
+
+def test_a_dead_webhook_does_not_break_the_cycle(user):
+    user.configure(webhook=f"http://127.0.0.1:{free_port()}/hook")
+    text = "x = 1\n<<<<<<< HEAD\ny = 2\n=======\ny = 3\n>>>>>>> other\n"
+    path = user.file("merge.py", text)
+    user.file("calc.py", SMALL_BROKEN)
+    user.ollama.reply(SMALL_FIXED)
+    result = once(user)
+    assert [p["kind"] for p in result.json["needs_person"]] == ["conflict"]
+    assert [o for _, o in rungs(result)] == ["applied"]  # the other file is still repaired
+    events = [json.loads(line) for line in (user.state / "mechanic.log").open()]
+    failed = [e for e in events if e["event"] == "alert.failed"]
+    assert [(e["file"], e["error"]) for e in failed] == [(str(path), "connection failed")]
+
+
+def test_a_person_alert_carries_no_secret(tmp_path):
+    reason = 'invalid syntax near password = "hunter2-hunter2" (line 3)'
+    alert = Alert.needs_person(tmp_path / "a.py", "strikes", reason)
+    body = json.dumps(alert.to_json())
+    assert "hunter2" not in body and "line 3" in body and str(tmp_path / "a.py") in body
