@@ -7,7 +7,8 @@ Each cycle every probe result is stored, then judged against the probe's state:
   probe stays unhealthy, `remind_every_cycles` re-alerts it;
 - while a probe is down its `on_down` action runs once a cycle, at most
   `max_actions` times within `within_cycles` cycles; past that the probe is
-  *given up*: no more actions, an alert, and it stays so until a person runs
+  *given up*: no more actions, an alert, then a "still given up" alert every
+  cycle (every `remind_every_cycles` when set) until a person runs
   `mechanic probe --reset NAME` or it has been ok for `reset_after_cycles` cycles
   in a row (unlike Monit, recovery does re-arm it).
 
@@ -176,15 +177,24 @@ class _Judge:
             self._event(
                 spec, state, outcome.event, before, alert=before != "unknown" or health != "ok"
             )
-        elif health not in ("ok", "unknown") and self._reminder_due(spec, state):
-            self._event(spec, state, f"still {health}", before, alert=True)
         self._remediate(spec, state, outcome)
+        # After remediation: it may have given up (alerted now) or re-armed (no reminder).
+        if outcome.event is None and self._reminder_due(spec, state):
+            kind = "still given up" if state.given_up else f"still {health}"
+            self._event(spec, state, kind, before, alert=True)
         self.store.save_probe_state(state)
         return outcome
 
     @staticmethod
     def _reminder_due(spec: ProbeSpec, state: ProbeState) -> bool:
+        """An unhealthy probe is reminded every `remind_every_cycles` (0: never); a
+        given-up one, healthy again or not, every cycle (or every remind_every_cycles)
+        until it is reset: nothing restarts it meanwhile, so a person must know."""
         every = spec.remind_every_cycles
+        if state.given_up:
+            every = every or 1
+        elif state.status in ("ok", "unknown"):
+            return False
         return every > 0 and state.runs - state.last_alert_run >= every
 
     def _event(self, spec: ProbeSpec, state: ProbeState, kind: str, before: str, *, alert: bool):

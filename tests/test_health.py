@@ -153,16 +153,57 @@ def test_a_restart_storm_stops_at_its_limit_until_reset(workspace, switch, hook,
     assert tally.read_text() == "xxx"  # three actions, then no more
     assert [o.action is not None for o in seen] == [True, True, True, False, False, False, False]
     assert seen[3].event == "given up"
-    assert alerts(hook) == [("switch", "down"), ("switch", "given up")]
+    # Given up is alerted, then again every cycle it stays so (no remind_every_cycles).
+    given_up = [("switch", "given up")] + [("switch", "still given up")] * 3
+    assert alerts(hook) == [("switch", "down"), *given_up]
     assert "3 exec actions within 5 cycles did not help" in hook.requests[1].json()["message"]
+    assert "mechanic probe --reset switch" in hook.requests[-1].json()["message"]
     rows = workspace.run("status", "--json").json["probes"]
     assert rows[0]["given_up"] is True
     assert "(given up)" in workspace.run("status").stdout
-    # A person resets it: actions are allowed again.
+    # A person resets it: actions are allowed again, and the reminders stop.
     reset = workspace.run("probe", "--reset", "switch")
     assert reset.returncode == 0 and "switch: reset" in reset.stdout
     assert outcome(cycle(config), "switch").action is not None
     assert tally.read_text() == "xxxx"
+    cycle(config)
+    assert len(hook.requests) == 5  # nothing since the reset
+
+
+def test_a_given_up_probe_is_reminded_until_it_re_arms(workspace, switch, hook):
+    """With remind_every_cycles the reminders of a given-up probe follow it; they go
+    on while it is healthy again (nothing would restart it), until it re-arms."""
+    on_down = (
+        '{ action = "exec", command = ["'
+        + sys.executable
+        + '", "-c", "pass"], max_actions = 1, within_cycles = 10, reset_after_cycles = 4 }'
+    )
+    config = configure(
+        workspace,
+        switch_probe(switch, on_down=on_down, remind_every_cycles=2),
+        alerts={"webhook_url": hook.url},
+    )
+    switch.unlink()
+    cycle(config)  # down, acts
+    assert outcome(cycle(config), "switch").event == "given up"
+    for _ in range(3):
+        cycle(config)
+    switch.write_text("on")
+    assert outcome(cycle(config), "switch").event == "recovered"  # healthy 1
+    cycle(config)  # healthy 2
+    cycle(config)  # healthy 3: still given up, reminded
+    assert outcome(cycle(config), "switch").state.given_up is False  # healthy 4: re-armed
+    cycle(config)
+    cycle(config)
+    # cycles: 1 down, 2 given up, 4 reminder, 6 recovered, 8 reminder; none once re-armed
+    assert alerts(hook) == [
+        ("switch", "down"),
+        ("switch", "given up"),
+        ("switch", "still given up"),
+        ("switch", "recovered"),
+        ("switch", "still given up"),
+    ]
+    assert hook.requests[-1].json()["status"] == "ok"
 
 
 def test_a_given_up_probe_re_arms_after_reset_after_cycles_healthy(workspace, switch, tmp_path):
