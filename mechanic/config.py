@@ -78,6 +78,9 @@ class MechanicSettings:
     # changed on disk is repaired only once it has been quiet for quiet_seconds.
     interval_minutes: float = 10
     quiet_seconds: float = 120
+    # A cycle running longer than this is stuck (a hung checker, test or probe):
+    # the daemon stops its systemd watchdog pings so systemd restarts it.
+    max_cycle_minutes: float = 30
     file_watcher: str = "auto"
     default_protected: tuple[str, ...] = DEFAULT_PROTECTED  # already part of `protected`
     # "auto" writes a validated fix; "review" keeps it as a pending patch for a person.
@@ -270,6 +273,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "log_max_mb": Key(NUMBER, 5, _at_least(0, strict=True)),
         "interval_minutes": Key(NUMBER, 10, _at_least(0, strict=True)),
         "quiet_seconds": Key(NUMBER, 120, _at_least(0)),
+        "max_cycle_minutes": Key(NUMBER, 30, _at_least(0, strict=True)),
         "file_watcher": Key((str,), "auto", _one_of(FILE_WATCHERS)),
     },
     "llm": {
@@ -466,6 +470,7 @@ class _Validator:
                 log_max_mb=float(mech["log_max_mb"]),
                 interval_minutes=float(mech["interval_minutes"]),
                 quiet_seconds=float(mech["quiet_seconds"]),
+                max_cycle_minutes=float(mech["max_cycle_minutes"]),
                 file_watcher=mech["file_watcher"],
                 default_protected=tuple(mech["default_protected"]),
                 apply=mech["apply"],

@@ -144,6 +144,8 @@ class Daemon:
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._busy = threading.Event()
+        self._cycle_began: float | None = None  # monotonic start of the cycle under way
+        self._stuck_told = False
         self._config_seen = _signature(config.source)
         self._last_ping = 0.0
         self.started_at = time.time()
@@ -237,6 +239,7 @@ class Daemon:
         config = self.config  # the config as it is now; a reload applies to the next cycle
         only = None if only is None else list(only)
         self._busy.set()
+        self._cycle_began = time.monotonic()
         report = None
         try:
             with Store.open(config.mechanic.state_dir) as store:
@@ -252,6 +255,7 @@ class Daemon:
         except Exception:  # the daemon outlives any one cycle's bug
             log.exception("cycle.crashed")
         finally:
+            self._cycle_began = None
             self._busy.clear()
         if report is not None:
             self._requeue_recent(report.held, config.mechanic.quiet_seconds)
@@ -284,16 +288,48 @@ class Daemon:
             self.scheduler.add_job(self._targeted, args=[due], name="targeted check")
 
     def _ping(self, *, force: bool = False) -> None:
+        stuck = self._stuck_for()
         seconds = self.notifier.watchdog_seconds
         if seconds is None:
             return
         now = time.monotonic()
         if not force and now - self._last_ping < seconds / 2:
             return
-        # Only a live scheduler earns the ping: if it died, systemd restarts us.
-        if self.scheduler is not None and self.scheduler.running:
+        # Only a live scheduler with no stuck cycle earns the ping: otherwise the
+        # pings stop and systemd (WatchdogSec) restarts us.
+        if stuck is None and self.scheduler is not None and self.scheduler.running:
             self.notifier.watchdog()
             self._last_ping = now
+
+    def _stuck_for(self) -> float | None:
+        """Seconds the cycle under way has run, once past max_cycle_minutes; logged once."""
+        began = self._cycle_began
+        if began is None:
+            self._stuck_told = False
+            return None
+        running = time.monotonic() - began
+        bound = self.config.mechanic.max_cycle_minutes * 60
+        if running <= bound:
+            self._stuck_told = False
+            return None
+        if not self._stuck_told:
+            self._stuck_told = True
+            watchdog = self.notifier.watchdog_seconds
+            log.error(
+                "daemon.cycle_stuck",
+                running_seconds=round(running, 1),
+                max_cycle_minutes=self.config.mechanic.max_cycle_minutes,
+                action=(
+                    "watchdog pings stopped: systemd restarts mechanic"
+                    if watchdog is not None
+                    else "no service watchdog here: restart mechanic to end it"
+                ),
+            )
+            self.notifier.status(
+                f"stuck: a cycle has run {running / 60:.1f} min"
+                f" (max_cycle_minutes = {self.config.mechanic.max_cycle_minutes:g})"
+            )
+        return running
 
     def _check_config(self) -> None:
         seen = _signature(self.config.source)

@@ -228,3 +228,10 @@ def test_every_repair_mode_loads_and_auto_is_the_default(tmp_path, mode):
 def test_an_unknown_repair_mode_lists_the_modes(tmp_path):
     error = error_for(tmp_path, GOOD.replace('mode = "whole"', 'mode = "blocks"'))
     assert "repair.mode" in str(error) and "'auto', 'whole', 'block'" in str(error)
+
+
+def test_max_cycle_minutes_defaults_to_30_and_must_be_above_0(tmp_path):
+    assert load_config(write(tmp_path, GOOD)).mechanic.max_cycle_minutes == 30
+    bound = GOOD.replace("max_fixes_per_run = 3", "max_fixes_per_run = 3\nmax_cycle_minutes = 0")
+    error = error_for(tmp_path, bound)
+    assert error.key == "mechanic.max_cycle_minutes" and error.line == 5

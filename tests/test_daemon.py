@@ -318,3 +318,47 @@ def test_an_unusable_state_folder_stops_it_at_once_with_the_key_named(user):
     assert "cannot use the state folder" in result.stderr
     assert "mechanic.state_dir" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_cycle_stuck_past_max_cycle_minutes_stops_the_watchdog_pings(user, start):
+    # A model call that hangs (as a hung checker or test would): with a 1.2 s bound
+    # the pings must stop, so systemd's WatchdogSec would restart the service.
+    user.configure(max_cycle_minutes=0.02)
+    aged(user.file("calc.py", BROKEN_PY))
+    asked = threading.Event()
+    user.ollama.reply(Reply(FIXED_PY, delay_seconds=60, on_request=lambda _r: asked.set()))
+    folder = tempfile.mkdtemp(prefix="mn-", dir="/tmp")  # unix socket paths must be short
+    address = os.path.join(folder, "notify")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    received: list[tuple[float, str]] = []
+    done = threading.Event()
+
+    def listen() -> None:
+        while not done.is_set():
+            try:
+                received.append((time.monotonic(), listener.recv(4096).decode()))
+            except (TimeoutError, OSError):
+                continue
+
+    try:
+        listener.bind(address)
+        listener.settimeout(0.1)
+        threading.Thread(target=listen, daemon=True).start()
+        daemon = start(user, env={"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "400000"})
+        assert asked.wait(30), daemon.output()
+        stuck = daemon.wait_for("daemon.cycle_stuck", timeout=15)
+        seen_at = time.monotonic()
+        assert stuck["max_cycle_minutes"] == 0.02 and stuck["running_seconds"] > 1.2
+        assert "systemd restarts" in stuck["action"]
+        time.sleep(3)  # pings were due every tick (0.5 s)
+        pings = [at for at, m in received if "WATCHDOG=1" in m]
+        assert [at for at in pings if at < seen_at], "no ping before the cycle was stuck"
+        late = [round(at - seen_at, 2) for at in pings if at > seen_at + 0.3]
+        assert late == [], f"pings went on after the cycle was stuck: {late}"
+        assert any("STATUS=stuck: a cycle has run" in m for _, m in received), received
+        assert daemon.proc.poll() is None  # systemd, not mechanic, decides to restart
+    finally:
+        done.set()
+        listener.close()
+        os.unlink(address)
+        os.rmdir(folder)
