@@ -39,6 +39,8 @@ log = structlog.get_logger("mechanic.cycle")
 # Zero-token searches in one cycle stop after this long, so a tree full of files no
 # small edit can fix does not stall every cycle; the rest wait for the next one.
 ZERO_TOKEN_CYCLE_SECONDS = 20.0
+# The error on a cycle row whose process stopped mid-cycle (closed by the next cycle).
+ABANDONED = "abandoned: mechanic stopped during this cycle"
 
 
 class CycleBusy(MechanicError):
@@ -164,8 +166,17 @@ def run_cycle(
     that: someone may be typing in it (the daemon passes [mechanic] quiet_seconds).
     """
     with cycle_lock(config.mechanic.state_dir):
+        # With the lock held no cycle is under way, so an unfinished row is one
+        # whose process stopped mid-cycle (the daemon abandons a stuck one at stop).
+        for cycle_id in store.finish_unfinished_cycles(ABANDONED):
+            log.warning("cycle.abandoned", cycle=cycle_id, error=ABANDONED)
         targets = None if only is None else {Path(p) for p in only}
-        return _Cycle(config, store, dry_run, targets, quiet_seconds).run()
+        cycle = _Cycle(config, store, dry_run, targets, quiet_seconds)
+        try:
+            return cycle.run()
+        except Exception as exc:
+            cycle.record_failure(exc)  # a cycle that failed is not an abandoned one
+            raise
 
 
 class _Cycle:
@@ -187,6 +198,7 @@ class _Cycle:
         self._baselines: dict[Path, Baseline | None] = {}
         # Files newly left to a person, alerted once per mark, together at the end.
         self.alerts: list[Alert] = []
+        self.cycle_id: int | None = None
 
     def run(self) -> CycleReport:
         try:
@@ -199,7 +211,7 @@ class _Cycle:
     def _run(self) -> CycleReport:
         started = time.monotonic()
         review.set_mode(self.config.mechanic.apply)  # every rung's writes follow it
-        cycle_id = self.store.start_cycle(dry_run=self.dry_run)
+        cycle_id = self.cycle_id = self.store.start_cycle(dry_run=self.dry_run)
         log.info(
             "cycle.start",
             cycle=cycle_id,
@@ -254,6 +266,13 @@ class _Cycle:
             seconds=round(time.monotonic() - started, 3),
         )
         return report
+
+    def record_failure(self, exc: Exception) -> None:
+        """Close this cycle's row with the error that ended it, if it got one."""
+        if self.cycle_id is None:
+            return
+        with contextlib.suppress(MechanicError):  # the store itself may be what failed
+            self.store.finish_cycle(self.cycle_id, error=f"failed: {exc}"[:500])
 
     def _runtime(self, report: CycleReport) -> None:
         """Runtime errors from [[errorlog]] files join the findings, so a file that

@@ -451,6 +451,21 @@ class Store(_ProbeRecord):
                 (time.time(), *counts.values(), cycle_id),
             )
 
+    def finish_unfinished_cycles(self, error: str) -> list[int]:
+        """Close the rows of cycles that never finished (their process was stopped
+        or killed mid-cycle), so status and history do not show them as running.
+        Call only while holding the cycle lock: then no cycle is under way."""
+        with self._tx() as db:
+            ids = [
+                int(row[0])
+                for row in db.execute("SELECT id FROM cycles WHERE finished_at IS NULL ORDER BY id")
+            ]
+            db.executemany(
+                "UPDATE cycles SET finished_at = ?, error = ? WHERE id = ?",
+                [(time.time(), error, cycle_id) for cycle_id in ids],
+            )
+        return ids
+
     def last_cycle(self) -> dict[str, Any] | None:
         row = self._db.execute("SELECT * FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
         return dict(row) if row else None

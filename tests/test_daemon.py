@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import tempfile
 import threading
 import time
@@ -362,3 +363,32 @@ def test_a_cycle_stuck_past_max_cycle_minutes_stops_the_watchdog_pings(user, sta
         listener.close()
         os.unlink(address)
         os.rmdir(folder)
+
+
+def _cycle_rows(workspace) -> list[dict]:
+    with sqlite3.connect(workspace.state / "mechanic.sqlite3") as db:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute("SELECT * FROM cycles ORDER BY id")]
+
+
+def test_a_cycle_abandoned_at_stop_is_closed_as_abandoned_on_the_next_start(user, start):
+    path = aged(user.file("calc.py", BROKEN_PY))
+    asked = threading.Event()
+    user.ollama.reply(Reply(FIXED_PY, delay_seconds=30, on_request=lambda _r: asked.set()))
+    first = start(user)
+    assert asked.wait(30), first.output()
+    first.signal(signal.SIGTERM)
+    assert first.proc.wait(timeout=10) == 0
+    [row] = _cycle_rows(user)
+    assert row["finished_at"] is None  # the stop left it mid-cycle
+
+    user.ollama.reply(FIXED_PY)
+    second = start(user)
+    abandoned = second.wait_for("cycle.abandoned")
+    assert abandoned["cycle"] == row["id"]
+    second.wait_for("cycle.done")
+    old, new = _cycle_rows(user)
+    assert old["id"] == row["id"] and old["finished_at"] is not None
+    assert old["error"] == "abandoned: mechanic stopped during this cycle"
+    assert new["finished_at"] is not None and new["error"] is None and new["applied"] == 1
+    assert path.read_text() == FIXED_PY

@@ -80,3 +80,14 @@ def test_a_store_from_an_older_mechanic_gains_new_columns_and_keeps_its_rows(tmp
         assert [a.path for a in store.recent_attempts()] == ["/a.py"]
         columns = {row[1] for row in store._db.execute("PRAGMA table_info(attempts)")}
     assert "rung" in columns
+
+
+def test_only_unfinished_cycles_are_closed_with_the_reason(tmp_path):
+    with Store.open(tmp_path / "state") as store:
+        done = store.start_cycle(dry_run=False)
+        store.finish_cycle(done, files_seen=1, applied=0)
+        stopped = store.start_cycle(dry_run=False)
+        assert store.finish_unfinished_cycles("abandoned: x") == [stopped]
+        assert store.finish_unfinished_cycles("abandoned: x") == []  # once only
+        last = store.last_cycle()
+        assert last["id"] == stopped and last["finished_at"] and last["error"] == "abandoned: x"
