@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from mechanic.fixers import rung
 from mechanic.health import ProbeOutcome, run_cycle_probes
 from mechanic.ladder import Ladder, signature
 from mechanic.localize import Baseline, baseline, needs_a_person
+from mechanic.pidlock import pid_lock
 from mechanic.prompt import error_text
 from mechanic.repair import Candidate
 from mechanic.scan import ScanResult, scan
@@ -129,26 +128,12 @@ def _attempt(attempt: AttemptRecord) -> dict[str, Any]:
 @contextlib.contextmanager
 def cycle_lock(state_dir: Path) -> Iterator[None]:
     """Exclusive hold on the state folder: two cycles never write at once."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / "cycle.lock"
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise CycleBusy(
-                f"another mechanic cycle is running (pid {holder}) on {state_dir}"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
+
+    def busy(holder: str) -> CycleBusy:
+        return CycleBusy(f"another mechanic cycle is running (pid {holder}) on {state_dir}")
+
+    with pid_lock(state_dir / "cycle.lock", busy):
+        yield
 
 
 def run_cycle(

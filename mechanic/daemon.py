@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import json
 import logging
 import os
@@ -37,6 +36,7 @@ from mechanic import writegate
 from mechanic.config import Config, load_config
 from mechanic.discovery import Guard
 from mechanic.errors import ConfigError, MechanicError
+from mechanic.pidlock import is_held, pid_lock
 from mechanic.sd_notify import Notifier
 from mechanic.watcher import Changes, Watcher
 
@@ -57,46 +57,27 @@ class DaemonRunning(MechanicError):
 @contextlib.contextmanager
 def daemon_lock(state_dir: Path) -> Iterator[None]:
     """One daemon per state folder, held for the daemon's whole life."""
-    try:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(state_dir / LOCK_NAME, "a+")  # noqa: SIM115 (closed below)
-    except OSError as exc:
-        raise MechanicError(
+
+    def busy(holder: str) -> DaemonRunning:
+        return DaemonRunning(
+            f"another mechanic daemon is already running on {state_dir} (pid {holder});"
+            f" stop it first (systemctl --user stop mechanic, or kill {holder})"
+        )
+
+    def unusable(exc: OSError) -> MechanicError:
+        return MechanicError(
             f"cannot use the state folder {state_dir} (mechanic.state_dir): {exc.strerror or exc}"
-        ) from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise DaemonRunning(
-                f"another mechanic daemon is already running on {state_dir} (pid {holder});"
-                f" stop it first (systemctl --user stop mechanic, or kill {holder})"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
+        )
+
+    with pid_lock(state_dir / LOCK_NAME, busy, unusable):
+        yield
 
 
 def running_daemon(state_dir: Path) -> dict[str, Any] | None:
     """What the daemon on `state_dir` reported about itself, if one is running."""
     lock = state_dir / LOCK_NAME
-    if not lock.exists():
+    if not is_held(lock):
         return None
-    with open(lock) as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pass  # held: a daemon is running
-        else:
-            return None
     try:
         return json.loads((state_dir / STATE_NAME).read_text())
     except (OSError, ValueError):
