@@ -12,6 +12,7 @@ import socket
 
 import pytest
 from ollama_standin import Reply
+from workspace import once
 
 BROKEN_JS = """\
 const fs = require('fs');
@@ -43,12 +44,6 @@ def user(workspace, ollama_standin):
     workspace.configure = configure
     workspace.ollama = ollama_standin
     return workspace
-
-
-def once(user):
-    result = user.run("once", "--json")
-    assert result.returncode in (0, 1), result.stderr
-    return result
 
 
 def test_a_good_answer_is_applied_and_the_original_backed_up(user):

@@ -11,6 +11,7 @@ import subprocess
 import pytest
 from ollama_standin import Reply
 from services import HttpServer, free_port
+from workspace import once
 
 from mechanic.alerts import Alert
 
@@ -50,12 +51,6 @@ def user(workspace, ollama_standin):
     workspace.configure = configure
     workspace.ollama = ollama_standin
     return workspace
-
-
-def once(user):
-    result = user.run("once", "--json")
-    assert result.returncode in (0, 1), result.stderr
-    return result
 
 
 def rungs(result) -> list[tuple[str, str]]:

@@ -111,3 +111,10 @@ class Workspace:
         if not self.backups.exists():
             return []
         return sorted(p for p in self.backups.iterdir() if p.name.startswith(name + "."))
+
+
+def once(workspace: Workspace) -> Result:
+    """One cycle with `--json`; a crash (any exit but 0 or 1) fails the test with stderr."""
+    result = workspace.run("once", "--json")
+    assert result.returncode in (0, 1), result.stderr
+    return result
