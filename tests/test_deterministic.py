@@ -243,3 +243,20 @@ def test_static_findings_are_not_syntax_findings(checkers, tmp_path):
 
     finding = Finding(Path(tmp_path / "a.py"), "python", 1, 1, "undefined name 'x'", kind="static")
     assert search("print(x)\n", finding, checkers.get("python"), tmp_path / "a.py") is None
+
+
+def test_accept_sees_candidates_in_rank_order_and_can_refuse_them(checkers, tmp_path):
+    broken = "def f(x):\n    return [x, x + 1\n"
+    first = _fix(checkers, tmp_path, "acc.py", broken)
+    assert first is not None
+    seen: list[str] = []
+
+    def refuse_first(text: str) -> bool:
+        seen.append(text)
+        return len(seen) > 1
+
+    second = _fix(checkers, tmp_path, "acc.py", broken, accept=refuse_first)
+    assert seen[0] == first  # the rung's own first choice is offered first
+    assert second is not None and second != first and second == seen[1]
+    # A guard that accepts nothing means no fix at all.
+    assert _fix(checkers, tmp_path, "acc.py", broken, accept=lambda text: False) is None

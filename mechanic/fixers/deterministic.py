@@ -23,7 +23,7 @@ import builtins
 import keyword
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -765,9 +765,14 @@ def search(
     *,
     static: bool = True,
     budget_seconds: float = 2.0,
+    accept: Callable[[str], bool] | None = None,
 ) -> str | None:
     """The whole fixed text, differing from `text` only by a small edit near the
-    error, or None when no such edit parses (and adds no static error) in time."""
+    error, or None when no such edit parses (and adds no static error) in time.
+
+    Candidates are tried in rank order; with `accept` (the scope-and-meaning guard
+    every rung's candidate passes), the first valid one it accepts is returned, and
+    None means no candidate was accepted."""
     if finding.kind != "syntax" or finding.language not in LANGUAGES or not text:
         return None
     deadline = time.monotonic() + budget_seconds
@@ -779,6 +784,8 @@ def search(
     for index in valid:
         fixed = _apply(text, edits[index])
         if static and _adds_static_error(finding.language, text, fixed, path, checker):
+            continue
+        if accept is not None and not accept(fixed):
             continue
         return fixed
     return None
