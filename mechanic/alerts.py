@@ -28,6 +28,7 @@ import requests
 import structlog
 
 from mechanic.config import AlertSettings
+from mechanic.names import readable, shown
 from probes.base import redact
 
 log = structlog.get_logger("mechanic.alerts")
@@ -58,7 +59,8 @@ class Alert:
     def needs_person(cls, path: Path, kind: str, reason: str) -> Alert:
         """A broken file mechanic leaves alone: truncated, in conflict, or three strikes."""
         # The reason quotes a parser's error, which can quote the code: scrub it.
-        return cls("", kind, NEEDS_PERSON, NEEDS_PERSON, "broken", redact(reason), str(path))
+        message = readable(redact(reason))
+        return cls("", kind, NEEDS_PERSON, NEEDS_PERSON, "broken", message, shown(path))
 
     @property
     def subject(self) -> str:

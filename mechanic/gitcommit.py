@@ -33,7 +33,8 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
         capture_output=True,
         timeout=30,
         check=False,
-        env={**os.environ, **IDENTITY, "GIT_TERMINAL_PROMPT": "0"},
+        # Literal pathspecs: a file named `*.py` or `:(glob)x` names only itself.
+        env={**os.environ, **IDENTITY, "GIT_TERMINAL_PROMPT": "0", "GIT_LITERAL_PATHSPECS": "1"},
     )
 
 

@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from mechanic.names import fit
+
 INTENTS = ".intents"
 TEMP_SUFFIX = ".mechanic-tmp"
 # Phases: "apply": the new bytes passed validation in memory and are being
@@ -64,11 +66,16 @@ class Intent:
         """The temp file name for write number `step`: known before it exists,
         so recovery can remove it even if the process died while writing it."""
         target = Path(self.target)
-        return target.parent / f".{target.name[:80]}.{self.id}.{step}{TEMP_SUFFIX}"
+        return target.parent / f".{_short(target.name)}.{self.id}.{step}{TEMP_SUFFIX}"
 
     def temps(self) -> list[Path]:
         target = Path(self.target)
-        return sorted(target.parent.glob(f".{_glob_escape(target.name[:80])}.{self.id}.*"))
+        return sorted(target.parent.glob(f".{_glob_escape(_short(target.name))}.{self.id}.*"))
+
+
+def _short(name: str) -> str:
+    # Within the 255 bytes a name may have, with room for the id and suffix.
+    return fit(name[:80], 120)
 
 
 def _glob_escape(name: str) -> str:

@@ -12,14 +12,24 @@ from typing import Any, TextIO
 
 import structlog
 
+from mechanic.names import for_json
+
 LOG_NAME = "mechanic.log"
 _LIBRARIES = ("apscheduler",)
 _PRIORITY = {"critical": 2, "error": 3, "warning": 4, "info": 6, "debug": 7}
+
+
+def _names(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """File names `shown` (a name that is not UTF-8, or holds a newline, would
+    make the log invalid UTF-8 or forge a line), other text `readable`."""
+    return for_json(event)
+
 
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=False),
+    _names,
 ]
 
 

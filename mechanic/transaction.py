@@ -38,6 +38,7 @@ from mechanic import review as review_mode
 from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard
 from mechanic.journal import fsync_dir as _fsync_dir
+from mechanic.names import fit
 
 
 def sha256(data: bytes) -> str:
@@ -92,7 +93,8 @@ def write_backup(target: Path, data: bytes, backup_dir: Path) -> Path:
     """A new backup file holding `data`; never overwrites an existing one."""
     backup_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    base = f"{target.name}.{stamp}.{sha256(data)[:8]}"
+    # A name may have 255 bytes: a long one is cut to leave room for the rest.
+    base = f"{fit(target.name, 200)}.{stamp}.{sha256(data)[:8]}"
     # Written under a private name, then linked to its final name: a full disk
     # or a crash never leaves a truncated file that looks like a backup.
     part = backup_dir / f".{base}.{os.getpid()}.part"

@@ -110,3 +110,20 @@ def test_outside_a_git_work_tree_the_fix_is_applied_and_says_so(workspace, ollam
     attempt = workspace.run("once", "--json", env=env).attempts()["calc.py"]
     assert attempt["outcome"] == "applied"
     assert "not committed: not in a git work tree" in attempt["reason"]
+
+
+def test_a_file_named_like_a_pathspec_commits_only_itself(workspace):
+    """`:!c.py` is a name, not git's "everything but c.py": the person's unstaged
+    `notes.py` stays out of mechanic's commit."""
+    workspace.write_config(mechanic={"git_commit": True})  # backend none: the zero-token rung
+    workspace.file(":!c.py", BROKEN)
+    workspace.file("notes.py", "NOTES = 1\n")
+    git(workspace, "init", "-q")
+    git(workspace, "add", ".")
+    git(workspace, "commit", "-q", "-m", "the person's work")
+    workspace.file("notes.py", "NOTES = 2  # the person's unfinished idea\n")
+    attempt = workspace.run("once", "--json").attempts()[":!c.py"]
+    assert attempt["outcome"] == "applied"
+    assert "committed" in attempt["reason"], attempt["reason"]
+    assert git(workspace, "show", "--name-only", "--format=", "HEAD").split() == [":!c.py"]
+    assert git(workspace, "status", "--porcelain").split() == ["M", "notes.py"]
