@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -13,7 +14,8 @@ from pathlib import Path
 
 from mechanic import __version__
 from mechanic.config import Config, find_config, load_config
-from mechanic.errors import ConfigError, MechanicError
+from mechanic.errors import ConfigError, MechanicError, StoreUnusable
+from mechanic.names import for_json, readable, shown
 
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
 
@@ -36,12 +38,18 @@ def _setup_logging(config: Config, *, quiet: bool = False) -> None:
 
 
 def _rel(path: str | Path, config: Config) -> str:
+    """A file's name for the console: relative to its watch root, and `shown`
+    (a name that is not UTF-8, or holds a newline, is escaped)."""
     path = Path(path)
     for watch in config.watches:
         root = Path(os.path.realpath(watch.path))
         if root in path.parents:
-            return str(path.relative_to(root))
-    return str(path)
+            return shown(path.relative_to(root))
+    return shown(path)
+
+
+def _json(value: object) -> str:
+    return json.dumps(for_json(value), indent=2)
 
 
 def _where(finding, config: Config) -> str:
@@ -63,7 +71,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     with Store.open(config.mechanic.state_dir) as store:
         report = run_cycle(config, store, dry_run=args.dry_run)
     if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+        print(_json(report.to_json()))
     else:
         _print_report(report, config)
     return EXIT_BROKEN if report.remaining else EXIT_OK
@@ -89,7 +97,7 @@ def _print_report(report, config: Config) -> None:
     for error in report.runtime:
         where = _rel(error.path, config) + (f":{error.line}" if error.line else "")
         seen = f"seen {error.count}x" if error.count > 1 else "seen once"
-        print(f"  {'runtime':<9} {where}: {error.message} ({seen} in {error.log_path})")
+        print(f"  {'runtime':<9} {where}: {error.message} ({seen} in {shown(error.log_path)})")
     for attempt in report.attempts:
         tokens = ""
         if attempt.prompt_tokens is not None:
@@ -99,7 +107,10 @@ def _print_report(report, config: Config) -> None:
             f"  {attempt.outcome:<9} {_rel(attempt.path, config)}{rung}: {attempt.reason}{tokens}"
         )
         if attempt.outcome == "applied" and attempt.backup_path:
-            print(f"            backup {attempt.backup_path} (undo: mechanic revert {attempt.id})")
+            print(
+                f"            backup {shown(attempt.backup_path)}"
+                f" (undo: mechanic revert {attempt.id})"
+            )
         elif attempt.outcome == "pending":
             print("            waiting for review: mechanic pending")
     for path, reason in report.held.items():
@@ -142,7 +153,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             result.findings.setdefault(path, finding)
     findings = sorted(result.findings.values(), key=lambda f: str(f.path))
     if args.json:
-        print(json.dumps([finding_json(f) for f in findings], indent=2))
+        print(_json([finding_json(f) for f in findings]))
     else:
         for finding in findings:
             print(f"{_where(finding, config)}: [{finding.language}] {finding.message}")
@@ -175,7 +186,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
             return EXIT_OK
         results = health.look(config, store, args.names)
     if args.json:
-        print(json.dumps([r.to_json() for r in results], indent=2))
+        print(_json([r.to_json() for r in results]))
     else:
         width = max(len(r.name) for r in results)
         for r in results:
@@ -221,12 +232,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         rungs = store.rung_stats()
         given_up = store.needs_person()
         probe_rows = _probe_rows(config, store)
+        store_id = store.store_id
     from mechanic.daemon import running_daemon
 
     daemon = running_daemon(config.mechanic.state_dir)
     if args.json:
         print(
-            json.dumps(
+            _json(
                 {
                     "totals": totals,
                     "last_cycle": last,
@@ -246,13 +258,17 @@ def cmd_status(args: argparse.Namespace) -> int:
                         for p, v in given_up.items()
                     ],
                     "probes": probe_rows,
-                },
-                indent=2,
+                    "store_id": store_id,
+                }
             )
         )
         return EXIT_OK
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    def cell(text: str) -> str:  # a name or a reason is text, never rich markup
+        return escape(readable(text or ""))
 
     console = Console()
     console.print(
@@ -297,10 +313,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             table.add_row(
                 str(attempt.id),
                 time.strftime("%m-%d %H:%M", time.localtime(attempt.started_at)),
-                _rel(attempt.path, config),
+                cell(_rel(attempt.path, config)),
                 attempt.rung or "",
                 outcome,
-                attempt.reason,
+                cell(attempt.reason),
                 tokens,
             )
         console.print(table)
@@ -311,7 +327,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         for error in runtime:
             where = _rel(error.path, config) + (f":{error.line}" if error.line else "")
             last = time.strftime("%m-%d %H:%M", time.localtime(error.last_seen))
-            table.add_row(where, error.message, str(error.count), last)
+            table.add_row(cell(where), cell(error.message), str(error.count), last)
         console.print(table)
     if rungs:
         table = Table(title="by rung (fix rate and cost)")
@@ -332,7 +348,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         for column in ("file", "why", "reason"):
             table.add_column(column)
         for path, item in given_up.items():
-            table.add_row(_rel(path, config), item["kind"], item["reason"])
+            table.add_row(cell(_rel(path, config)), item["kind"], cell(item["reason"]))
         console.print(table)
     if cooling:
         table = Table(title="in cooldown")
@@ -340,7 +356,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         table.add_column("until")
         for path, until in sorted(cooling.items()):
             table.add_row(
-                _rel(path, config), time.strftime("%Y-%m-%d %H:%M", time.localtime(until))
+                cell(_rel(path, config)), time.strftime("%Y-%m-%d %H:%M", time.localtime(until))
             )
         console.print(table)
     if probe_rows:
@@ -447,7 +463,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
     with Store.open(config.mechanic.state_dir) as store:
         attempt = store.attempt(args.attempt)
         if attempt is None:
-            print(f"mechanic: no attempt #{args.attempt}", file=sys.stderr)
+            print(f"mechanic: {_unknown_id(store, 'attempt', args.attempt)}", file=sys.stderr)
             return EXIT_BROKEN
         if attempt.outcome != "applied" or not attempt.backup_path:
             print(
@@ -463,12 +479,12 @@ def cmd_revert(args: argparse.Namespace) -> int:
         try:
             current = target.read_bytes()
         except OSError as exc:
-            print(f"mechanic: cannot read {target}: {exc.strerror}", file=sys.stderr)
+            print(f"mechanic: cannot read {shown(target)}: {exc.strerror}", file=sys.stderr)
             return EXIT_BROKEN
         if sha256(current) != attempt.new_sha:
             print(
-                f"mechanic: {target} changed since attempt #{attempt.id} fixed it;"
-                " it is left as it is",
+                f"mechanic: {shown(target)} does not hold what attempt #{attempt.id} wrote"
+                " (it changed since, or the ID is not the one you mean); it is left as it is",
                 file=sys.stderr,
             )
             return EXIT_BROKEN
@@ -481,8 +497,66 @@ def cmd_revert(args: argparse.Namespace) -> int:
     import structlog
 
     structlog.get_logger("mechanic.cli").info("repair.undone", attempt=attempt.id, file=str(target))
-    print(f"reverted attempt #{attempt.id}: {target} holds its original bytes again")
+    print(f"reverted attempt #{attempt.id}: {shown(target)} holds its original bytes again")
     return EXIT_OK
+
+
+def _unknown_id(store, what: str, number: int) -> str:
+    """Why `number` names no attempt (or patch): when it is below this store's
+    first ID, it was handed out by the store this one replaced."""
+    text = f"no {what} #{number} in this store"
+    if 0 < number <= store.id_floor:
+        text += (
+            f": its IDs start at {store.id_floor + 1}, since it replaced an older store;"
+            f" #{number} belonged to that one (kept aside in {shown(store.path.parent)})"
+        )
+    return text
+
+
+# --- store -----------------------------------------------------------------
+
+
+def cmd_store(args: argparse.Namespace) -> int:
+    """`mechanic store check [--rebuild]`: is the store usable, and if not, keep
+    it aside and start a new one whose IDs never repeat the old one's."""
+    from mechanic.cycle import cycle_lock
+    from mechanic.store import check_store, rebuild_store
+
+    config = _config(args)
+    state_dir = config.mechanic.state_dir
+    report = check_store(state_dir)
+    if args.rebuild and report.exists and report.problem:
+        _setup_logging(config, quiet=True)
+        with cycle_lock(state_dir):  # no cycle writes to the old file while it moves
+            kept, store = rebuild_store(state_dir)
+            store.close()
+        import structlog
+
+        structlog.get_logger("mechanic.cli").warning(
+            "store.rebuilt", problem=report.problem, kept=str(kept), store_id=store.store_id
+        )
+        print(readable(report.problem))
+        print(f"kept aside as {shown(kept)}")
+        print(
+            f"new store {store.store_id}: its attempt and patch IDs start at"
+            f" {store.id_floor + 1}, so no ID of the old store names a new attempt"
+        )
+        return EXIT_OK
+    if args.json:
+        print(_json(report.to_json()))
+    elif not report.exists:
+        print(f"no store yet at {shown(report.path)}: the first command that needs one makes it")
+    elif report.problem:
+        print(f"{readable(report.problem)}\n  to repair it, {report.repair}")
+    else:
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(report.created_at or 0))
+        print(f"{shown(report.path)}: ok ({report.size:,} bytes, integrity check: ok)")
+        print(f"  store id {report.store_id}, schema {report.schema}, created {created}")
+        first = f", IDs from {report.id_floor + 1}" if report.id_floor else ""
+        print(f"  {report.attempts} attempts, highest #{report.highest_attempt or 0}{first}")
+        if args.rebuild:
+            print("  the store is usable: nothing rebuilt")
+    return EXIT_USAGE if report.problem else EXIT_OK
 
 
 # --- run / service / doctor ----------------------------------------------
@@ -569,7 +643,7 @@ def cmd_pending(args: argparse.Namespace) -> int:
     with Store.open(config.mechanic.state_dir) as store:
         patches = store.pending()
     if args.json:
-        print(json.dumps(patches, indent=2))
+        print(_json(patches))
         return EXIT_OK
     if not patches:
         print("no fixes are waiting for review")
@@ -592,6 +666,9 @@ def cmd_accept(args: argparse.Namespace) -> int:
     config = _config(args)
     _setup_logging(config, quiet=True)
     with Store.open(config.mechanic.state_dir) as store, cycle_lock(config.mechanic.state_dir):
+        if store.pending_patch(args.patch) is None:
+            print(f"mechanic: {_unknown_id(store, 'pending patch', args.patch)}", file=sys.stderr)
+            return EXIT_BROKEN
         try:
             record = review.accept(config, store, args.patch)
         except review.ReviewError as exc:
@@ -610,8 +687,11 @@ def cmd_accept(args: argparse.Namespace) -> int:
     if record.outcome != "applied":
         print(f"mechanic: patch #{args.patch} not applied: {record.reason}", file=sys.stderr)
         return EXIT_BROKEN
-    print(f"applied patch #{args.patch} to {record.path} (attempt #{record.id}): {record.reason}")
-    print(f"  backup {record.backup_path} (undo: mechanic revert {record.id})")
+    print(
+        f"applied patch #{args.patch} to {shown(record.path)} (attempt #{record.id}):"
+        f" {readable(record.reason)}"
+    )
+    print(f"  backup {shown(record.backup_path or '')} (undo: mechanic revert {record.id})")
     return EXIT_OK
 
 
@@ -621,13 +701,17 @@ def cmd_reject(args: argparse.Namespace) -> int:
 
     config = _config(args)
     with Store.open(config.mechanic.state_dir) as store:
+        if store.pending_patch(args.patch) is None:
+            print(f"mechanic: {_unknown_id(store, 'pending patch', args.patch)}", file=sys.stderr)
+            return EXIT_BROKEN
         try:
-            patch = review.reject(store, args.patch)
+            patch = review.reject(store, args.patch, stale=args.stale)
         except review.ReviewError as exc:
             print(f"mechanic: {exc}", file=sys.stderr)
             return EXIT_BROKEN
         review.drop_bytes(store, patch)
-    print(f"rejected patch #{args.patch}: {patch['path']} is left as it is")
+    print(f"rejected patch #{args.patch}: {shown(patch['path'])} is left as it is")
+    return EXIT_OK
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -750,6 +834,16 @@ def build_parser() -> argparse.ArgumentParser:
     revert.add_argument("attempt", type=int, metavar="ATTEMPT")
     revert.set_defaults(func=cmd_revert)
 
+    store = sub.add_parser("store", parents=[common], help="check (or rebuild) the state store")
+    store.add_argument("action", choices=["check"])
+    store.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="if it is unusable: keep it aside (renamed) and start a new store",
+    )
+    store.add_argument("--json", action="store_true", help="print the check as one JSON object")
+    store.set_defaults(func=cmd_store)
+
     run = sub.add_parser(
         "run", parents=[common], help="the daemon, in the foreground: cycles, file watching"
     )
@@ -786,6 +880,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     reject = sub.add_parser("reject", parents=[common], help="drop a pending fix")
     reject.add_argument("patch", type=int, metavar="ID")
+    reject.add_argument(
+        "--stale", action="store_true", help="drop it even though its file changed since"
+    )
     reject.set_defaults(func=cmd_reject)
 
     restore = sub.add_parser(
@@ -797,11 +894,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A name missed by `shown` prints escaped rather than crashing the command.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except ConfigError as exc:
         print(f"mechanic: config error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreUnusable as exc:  # nothing runs on it until a person repairs it
+        config = f" --config {shlex.quote(args.config)}" if args.config else ""
+        repair = exc.repair.replace(StoreUnusable.REBUILD, StoreUnusable.REBUILD + config)
+        print(f"mechanic: {readable(exc.problem)}\n  to repair it, {repair}", file=sys.stderr)
         return EXIT_USAGE
     except MechanicError as exc:
         print(f"mechanic: {exc}", file=sys.stderr)

@@ -433,5 +433,8 @@ def run(config_path: Path) -> int:
             f"cannot use the state folder {config.mechanic.state_dir} (mechanic.state_dir):"
             f" {exc.strerror or exc}"
         ) from None
+    from mechanic.store import Store
+
+    Store.open(config.mechanic.state_dir).close()  # an unusable store stops it here (exit 2)
     writegate.reset()
     return Daemon(config).run()

@@ -2,7 +2,8 @@
 
 MechanicError
 ├── ConfigError          bad config: names the key, the file and the line (exit 2)
-├── StoreError           the SQLite store cannot be opened or written
+├── StoreError           the SQLite store cannot be opened or written (busy, unwritable)
+│   └── StoreUnusable    the store is empty, another program's, corrupt or too new (exit 2)
 ├── CheckerUnavailable   a language's checker cannot run here (node missing...)
 └── BackendError         the model could not be asked or did not answer
     ├── BackendUnavailable   nothing listens at the host, or the library is missing
@@ -43,7 +44,20 @@ class ConfigError(MechanicError):
 
 
 class StoreError(MechanicError):
-    """The state store is unusable (locked, corrupt, unwritable)."""
+    """The state store cannot be used now (locked, unwritable)."""
+
+
+class StoreUnusable(StoreError):
+    """The state store file is there but is not a usable mechanic store: empty,
+    another program's database, corrupt, or written by a newer mechanic. Nothing
+    runs on it until a person repairs it (`mechanic store check --rebuild`)."""
+
+    REBUILD = "mechanic store check --rebuild"
+
+    def __init__(self, problem: str, repair: str = "") -> None:
+        self.problem = problem
+        self.repair = repair or f"keep it aside and start a new store: {self.REBUILD}"
+        super().__init__(f"{problem}; to repair it, {self.repair}")
 
 
 class CheckerUnavailable(MechanicError):

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from mechanic.journal import fsync_dir
+from mechanic.names import shown
 
 _mode = "auto"
 
@@ -114,8 +115,25 @@ def accept(config, store, patch_id: int):
     return record
 
 
-def reject(store, patch_id: int) -> dict:
+def reject(store, patch_id: int, *, stale: bool = False) -> dict:
+    """Drop pending patch `patch_id`. Refused when its file no longer holds the
+    bytes the patch was made from, unless `stale`: then the ID may not name the
+    patch the person means (they look at the file as it is now)."""
+    from mechanic.transaction import sha256
+
     patch = _open_patch(store, patch_id)
+    if not stale:
+        target = Path(patch["path"])
+        try:  # never open a FIFO (or other non-file) put in its place: it would block
+            current = sha256(target.read_bytes()) if target.is_file() else None
+        except OSError:
+            current = None
+        if current != patch["old_sha"]:
+            raise ReviewError(
+                f"{shown(patch['path'])} no longer holds the version patch #{patch_id} was made"
+                f" from, so #{patch_id} may not be the patch you mean; `mechanic pending` shows"
+                f" it, and `mechanic reject {patch_id} --stale` drops it anyway"
+            )
     store.decide_pending(patch_id, "rejected")
     return patch
 
@@ -134,4 +152,10 @@ def _open_patch(store, patch_id: int) -> dict:
         raise ReviewError(f"no pending patch #{patch_id}")
     if patch["status"] != "pending":
         raise ReviewError(f"patch #{patch_id} was already {patch['status']}")
+    origin = store.attempt(patch["attempt_id"]) if patch["attempt_id"] else None
+    if origin is not None and (origin.path, origin.new_sha) != (patch["path"], patch["new_sha"]):
+        raise ReviewError(
+            f"patch #{patch_id} does not match the attempt #{origin.id} it names in this store;"
+            " nothing done"
+        )
     return patch

@@ -6,10 +6,13 @@ verdicts that let a warm cycle skip files whose content has not changed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sqlite3
 import time
+import uuid
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from mechanic.checkers.base import Finding
-from mechanic.errors import StoreError
+from mechanic.errors import StoreError, StoreUnusable
+from mechanic.journal import fsync_dir
 
 SCHEMA_VERSION = 1
 # "pending": a validated fix kept for review ([mechanic] apply = "review").
@@ -112,7 +116,7 @@ CREATE INDEX IF NOT EXISTS pending_path ON pending(path);
 """
 
 
-def _allow_pending_outcome(db: sqlite3.Connection) -> None:
+def _allow_pending_outcome(db: _Connection) -> None:
     """Stores made before review mode refuse the outcome "pending" (a CHECK
     SQLite cannot alter): rebuild the attempts table once, keeping every row."""
     sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'attempts'").fetchone()[0]
@@ -180,7 +184,7 @@ _ADDED_COLUMNS: dict[str, dict[str, str]] = {
 }
 
 
-def _ensure_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+def _ensure_columns(db: _Connection, table: str, columns: dict[str, str]) -> None:
     present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
     for name, declaration in columns.items():
         if name not in present:
@@ -286,7 +290,7 @@ class ProbeState:
 class _ProbeRecord:
     """Layer 1's part of the store, mixed into Store."""
 
-    _db: sqlite3.Connection
+    _db: _Connection
     _tx: Any  # Store._tx
 
     def record_probe_results(self, cycle_id: int | None, results: Iterable[Any]) -> None:
@@ -374,38 +378,47 @@ class _ProbeRecord:
 
 
 class Store(_ProbeRecord):
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: _Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+        self.store_id: str = meta.get("store_id", "")
+        # IDs below this were handed out by a store this one replaced; see _id_floor.
+        self.id_floor = int(meta.get("id_floor") or 0)
+        self.created_at = float(meta.get("created_at") or 0)
 
     @classmethod
     def open(cls, state_dir: Path) -> Store:
-        path = state_dir / "mechanic.sqlite3"
+        """The store in `state_dir`, created (silently) if there is none yet.
+
+        A file that is there but is not a usable mechanic store (empty, another
+        program's database, corrupt, too new) raises StoreUnusable: it is never
+        silently replaced, since a new store would start the history, and the
+        attempt IDs people type into `mechanic revert`, over again."""
+        path = state_dir / STORE_NAME
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, timeout=10, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
-            db.executescript(_SIGNALS_SCHEMA)
-            db.executescript(_REVIEW_SCHEMA)
-            db.executescript(_PROBE_SCHEMA)
-            for table, columns in _ADDED_COLUMNS.items():
-                _ensure_columns(db, table, columns)
-            _allow_pending_outcome(db)
-            found = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if found is None:
-                db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif int(found[0]) > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{path} was written by a newer mechanic (schema {found[0]}); upgrade mechanic"
-                )
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot use the state store {path}: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"cannot create the state folder {state_dir}: {exc}") from exc
-        return cls(db, path)
+        if not os.path.lexists(path):
+            _create(path, _id_floor(state_dir, replaced=False))
+        _refuse_unusable_file(path)
+        db: _Connection | None = None
+        try:
+            db = _Connection(sqlite3.connect(path, timeout=10, isolation_level=None))
+            _identify(db, path)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            _migrate(db, path)
+            return cls(db, path)
+        except sqlite3.DatabaseError as exc:
+            if db is not None:
+                db.close()
+            raise _translate(exc, path, "use") from exc
+        except BaseException:
+            if db is not None:
+                db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -413,11 +426,13 @@ class Store(_ProbeRecord):
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
         self.close()
+        if isinstance(exc, sqlite3.DatabaseError):  # a read met a broken page
+            raise _translate(exc, self.path, "read") from exc
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self) -> Iterator[_Connection]:
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -427,7 +442,12 @@ class Store(_ProbeRecord):
                 raise
             self._db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot write the state store {self.path}: {exc}") from exc
+            raise _translate(exc, self.path, "write") from exc
+
+    def _next_id(self, db: _Connection, table: str) -> int:
+        """The ID the next row of `table` gets: never one a replaced store used."""
+        row = db.execute(f"SELECT MAX(COALESCE(MAX(id), 0), ?) + 1 FROM {table}", (self.id_floor,))
+        return int(row.fetchone()[0])
 
     # --- cycles -----------------------------------------------------------
 
@@ -488,15 +508,13 @@ class Store(_ProbeRecord):
         if attempt.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {attempt.outcome!r}")
         values = attempt.to_dict()
-        values.pop("id")
         values["started_at"] = values["started_at"] or time.time()
         names = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         with self._tx() as db:
-            cursor = db.execute(
-                f"INSERT INTO attempts ({names}) VALUES ({marks})", tuple(values.values())
-            )
-        attempt.id = int(cursor.lastrowid)
+            values["id"] = self._next_id(db, "attempts")
+            db.execute(f"INSERT INTO attempts ({names}) VALUES ({marks})", tuple(values.values()))
+        attempt.id = int(values["id"])
         return attempt.id
 
     def attempt(self, attempt_id: int) -> AttemptRecord | None:
@@ -642,9 +660,10 @@ class Store(_ProbeRecord):
     def add_pending(self, attempt: AttemptRecord, fix_path: Path) -> int:
         with self._tx() as db:
             cursor = db.execute(
-                "INSERT INTO pending (attempt_id, created_at, path, language, error, old_sha,"
-                " new_sha, diff, fix_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO pending (id, attempt_id, created_at, path, language, error, old_sha,"
+                " new_sha, diff, fix_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    self._next_id(db, "pending"),
                     attempt.id,
                     time.time(),
                     attempt.path,
@@ -799,3 +818,276 @@ class Store(_ProbeRecord):
 def _attempt(row: sqlite3.Row) -> AttemptRecord:
     names = {f.name for f in fields(AttemptRecord)}
     return AttemptRecord(**{key: row[key] for key in row.keys() if key in names})  # noqa: SIM118
+
+
+# --- the file itself: opening, creating, checking, rebuilding ----------------
+#
+# Each store has an id (a UUID in meta, made when the store is created) and an
+# ID floor: a store that replaces another (rebuilt by `mechanic store check
+# --rebuild`, or re-created after its file was deleted) hands out attempt and
+# patch IDs above every ID the old one is known to have used, so an ID a person
+# read in an old message never names a different attempt.
+
+STORE_NAME = "mechanic.sqlite3"
+ID_BLOCK = 1000  # a replacing store's IDs start at the next multiple of this
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_BINARY_COLUMNS = frozenset({"content"})  # columns whose BLOBs are data, not names
+_TRACE_ID = re.compile(rb'"(?:attempt|patch|attempt_id)": ?(\d{1,12})\b')
+
+
+def _bind(value: Any) -> Any:
+    """A parameter as SQLite keeps it exactly. TEXT must be valid UTF-8, and a
+    file name that is not (a str holding os.fsdecode's surrogate escapes) would
+    raise; it goes in as a BLOB of its bytes instead, which _row decodes back."""
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            try:
+                return os.fsencode(value)
+            except UnicodeEncodeError:  # a lone surrogate no file name can hold
+                return value.encode("utf-8", "surrogatepass")
+    return value
+
+
+def _params(params: Any) -> Any:
+    if isinstance(params, dict):
+        return {key: _bind(value) for key, value in params.items()}
+    return tuple(_bind(value) for value in params)
+
+
+def _row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> sqlite3.Row:
+    if any(type(value) is bytes for value in values):
+        names = [column[0] for column in cursor.description]
+        values = tuple(
+            os.fsdecode(value)
+            if type(value) is bytes and names[index] not in _BINARY_COLUMNS
+            else value
+            for index, value in enumerate(values)
+        )
+    return sqlite3.Row(cursor, values)
+
+
+class _Connection:
+    """A sqlite3 connection that stores any str exactly (see _bind and _row)."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+        raw.row_factory = _row
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self.raw.execute(sql, _params(params))
+
+    def executemany(self, sql: str, rows: Iterable[Any]) -> sqlite3.Cursor:
+        return self.raw.executemany(sql, (_params(row) for row in rows))
+
+    def executescript(self, script: str) -> sqlite3.Cursor:
+        return self.raw.executescript(script)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _translate(exc: sqlite3.DatabaseError, path: Path, doing: str) -> StoreError:
+    """A corrupt file stops everything until repaired (StoreUnusable, exit 2); a
+    busy or unwritable one is a StoreError for this run only."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in str(exc):
+        return StoreUnusable(f"the state store {path} is corrupt ({exc})")
+    return StoreError(f"cannot {doing} the state store {path}: {exc}")
+
+
+def _refuse_unusable_file(path: Path) -> None:
+    """An empty or non-SQLite file, judged before SQLite would quietly take an
+    empty file for a new database."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(_SQLITE_HEADER))
+    except IsADirectoryError:
+        raise StoreUnusable(f"the state store {path} is a folder, not a file") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read the state store {path}: {exc.strerror or exc}") from exc
+    if not head:
+        raise StoreUnusable(
+            f"the state store {path} is empty (0 bytes): its history, and the attempt IDs"
+            " it handed out, are gone"
+        )
+    if head != _SQLITE_HEADER:
+        raise StoreUnusable(f"the state store {path} is not a SQLite database (corrupt)")
+
+
+def _identify(db: _Connection, path: Path) -> None:
+    """Refuse a database that holds nothing, or that is another program's."""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        raise StoreUnusable(f"the state store {path} is an empty database: its history is gone")
+    if "meta" not in tables and "attempts" not in tables:  # stores before meta had attempts
+        listed = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreUnusable(
+            f"{path} is another program's SQLite database (tables: {listed}), not a mechanic store",
+            repair="point mechanic.state_dir at another folder, or keep this file aside and"
+            f" start a new store: {StoreUnusable.REBUILD}",
+        )
+
+
+def _migrate(db: _Connection, path: Path) -> None:
+    """Bring any mechanic store, old or new, to this version's tables; give a
+    store made before store ids its id."""
+    db.executescript(_SCHEMA)
+    db.executescript(_SIGNALS_SCHEMA)
+    db.executescript(_REVIEW_SCHEMA)
+    db.executescript(_PROBE_SCHEMA)
+    for table, columns in _ADDED_COLUMNS.items():
+        _ensure_columns(db, table, columns)
+    _allow_pending_outcome(db)
+    found = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if found is not None and int(found[0]) > SCHEMA_VERSION:
+        raise StoreUnusable(
+            f"{path} was written by a newer mechanic (schema {found[0]}, this one knows"
+            f" {SCHEMA_VERSION})",
+            repair="upgrade mechanic",
+        )
+    db.execute(
+        "INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('store_id', ?), ('created_at', ?)",
+        (str(SCHEMA_VERSION), str(uuid.uuid4()), repr(time.time())),
+    )
+
+
+def _create(path: Path, id_floor: int) -> None:
+    """Make a new store at `path`, whole: it is built under a private name and
+    linked into place, so no process ever opens a half-made (or 0-byte) store,
+    and two processes creating one at once end up sharing the first."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.new")
+    try:
+        db = _Connection(sqlite3.connect(temp, isolation_level=None))
+        try:
+            _migrate(db, temp)  # rollback journal: the file is complete at each commit
+            db.execute("INSERT INTO meta VALUES ('id_floor', ?)", (str(id_floor),))
+        finally:
+            db.close()
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process made it first: everyone uses that one
+        except OSError:  # no hard links on this file system
+            if not os.path.lexists(path):
+                os.rename(temp, path)
+        fsync_dir(path.parent)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        raise StoreError(f"cannot create the state store {path}: {exc}") from exc
+    finally:
+        for leftover in (temp, temp.with_name(temp.name + "-journal")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _highest_id(path: Path) -> int:
+    """The highest attempt or patch ID in the store file at `path` (or its ID
+    floor), read as far as the file allows; 0 when nothing can be read."""
+    highest = 0
+    for query in ("?mode=ro", "?mode=ro&immutable=1"):
+        try:
+            db = sqlite3.connect(path.absolute().as_uri() + query, uri=True)
+        except (sqlite3.Error, ValueError):
+            continue
+        try:
+            for sql in (
+                "SELECT MAX(id) FROM attempts",
+                "SELECT MAX(id) FROM pending",
+                "SELECT value FROM meta WHERE key = 'id_floor'",
+            ):
+                with contextlib.suppress(sqlite3.Error, TypeError, ValueError):
+                    highest = max(highest, int(db.execute(sql).fetchone()[0] or 0))
+        finally:
+            db.close()
+    return highest
+
+
+def _id_floor(state_dir: Path, *, replaced: bool) -> int:
+    """Where a new store's IDs start: above every attempt or patch ID the state
+    folder shows a trace of (the log, stores kept aside); 0 in a new folder.
+    `replaced` says a store was there, even if nothing of it can be read."""
+    highest = 0
+    for log in sorted(state_dir.glob("mechanic.log*")):
+        with contextlib.suppress(OSError):
+            for match in _TRACE_ID.finditer(log.read_bytes()):
+                highest = max(highest, int(match.group(1)))
+    for kept in sorted(state_dir.glob(f"{STORE_NAME}.*.old")):
+        replaced = True  # even an unreadable one was a store
+        highest = max(highest, _highest_id(kept))
+    if highest == 0 and not replaced:
+        return 0
+    return (highest // ID_BLOCK + 1) * ID_BLOCK
+
+
+@dataclass
+class StoreReport:
+    """What `mechanic store check` found in a state folder's store."""
+
+    path: Path
+    exists: bool
+    problem: str | None = None  # None: the store is usable
+    repair: str | None = None
+    integrity: str = ""  # "ok", or what SQLite's integrity_check found
+    size: int = 0
+    schema: int | None = None
+    store_id: str = ""
+    created_at: float | None = None
+    id_floor: int = 0
+    attempts: int = 0
+    highest_attempt: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "path": str(self.path), "usable": self.problem is None}
+
+
+def check_store(state_dir: Path) -> StoreReport:
+    """Judge the store in `state_dir` without creating one: whether it opens as a
+    mechanic store, and SQLite's full integrity check."""
+    path = state_dir / STORE_NAME
+    if not os.path.lexists(path):
+        return StoreReport(path, exists=False)
+    report = StoreReport(path, exists=True)
+    with contextlib.suppress(OSError):
+        report.size = path.stat().st_size
+    try:
+        with Store.open(state_dir) as store:
+            rows = [str(row[0]) for row in store._db.execute("PRAGMA integrity_check(20)")]
+            schema = store._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            count, highest = store._db.execute("SELECT COUNT(*), MAX(id) FROM attempts").fetchone()
+    except StoreUnusable as exc:
+        report.problem, report.repair = exc.problem, exc.repair
+        return report
+    report.integrity = "; ".join(rows)
+    report.schema = int(schema[0]) if schema else None
+    report.store_id, report.created_at = store.store_id, store.created_at or None
+    report.id_floor = store.id_floor
+    report.attempts, report.highest_attempt = int(count), highest
+    if rows != ["ok"]:
+        report.problem = f"the state store {path} fails SQLite's integrity check"
+        report.repair = f"keep it aside and start a new store: {StoreUnusable.REBUILD}"
+    return report
+
+
+def rebuild_store(state_dir: Path) -> tuple[Path, Store]:
+    """Keep the store file (and its WAL) aside under a timestamped name and
+    create a new, empty store whose IDs start above the old one's. Returns the
+    name the old file was kept under and the new store (opened). Call only under
+    the cycle lock, so no cycle is writing to the old file."""
+    path = state_dir / STORE_NAME
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    kept = path.with_name(f"{path.name}.{stamp}.old")
+    counter = 1
+    while os.path.lexists(kept):
+        counter += 1
+        kept = path.with_name(f"{path.name}.{stamp}-{counter}.old")
+    try:
+        os.rename(path, kept)
+        for suffix in ("-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(f"{path}{suffix}", f"{kept}{suffix}")
+        fsync_dir(state_dir)
+    except OSError as exc:
+        raise StoreError(f"cannot keep {path} aside: {exc.strerror or exc}") from exc
+    _create(path, _id_floor(state_dir, replaced=True))
+    return kept, Store.open(state_dir)

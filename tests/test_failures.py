@@ -79,8 +79,9 @@ def test_a_corrupt_store_stops_the_cycle_before_any_file_is_touched(workspace):
     (workspace.state / "mechanic.sqlite3").write_bytes(b"garbage" * 1000)
     path = workspace.file("calc.py", BROKEN_PY)
     result = workspace.run("once")
-    assert result.returncode == 1
-    assert "cannot use the state store" in result.stderr
+    assert result.returncode == 2
+    assert "mechanic.sqlite3 is not a SQLite database" in result.stderr
+    assert "mechanic store check --rebuild" in result.stderr
     assert path.read_text() == BROKEN_PY
 
 

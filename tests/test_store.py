@@ -91,3 +91,28 @@ def test_only_unfinished_cycles_are_closed_with_the_reason(tmp_path):
         assert store.finish_unfinished_cycles("abandoned: x") == []  # once only
         last = store.last_cycle()
         assert last["id"] == stopped and last["finished_at"] and last["error"] == "abandoned: x"
+
+
+def test_file_names_of_any_bytes_are_kept_exactly(tmp_path):
+    """SQLite's TEXT must be UTF-8; a name that is not comes back byte for byte."""
+    import os
+
+    from mechanic.store import FileState
+
+    names = [os.fsdecode(b"/w/ok\xff.py"), "/w/new\nline.py", "/w/\u00e9t\u00e9.py", "/w/plain.py"]
+    with Store.open(tmp_path) as store:
+        store.save_file_states(FileState(n, 1, 2, "sha", "sig", True, 3.0) for n in names)
+        store.save_good_versions((n, "sha", b"\xff\x00bytes") for n in names)
+        ids = [
+            store.record_attempt(AttemptRecord(n, "python", f"in {n}", "applied")) for n in names
+        ]
+        store.set_cooldown(names[0], time.time() + 60, ids[0])
+        store.mark_needs_person(names[0], "sha", "three strikes", "no luck")
+    with Store.open(tmp_path) as store:
+        assert sorted(store.file_states()) == sorted(names)
+        assert [store.attempt(i).path for i in ids] == names
+        assert [store.attempt(i).error for i in ids] == [f"in {n}" for n in names]
+        assert all(store.good_version(n)[1] == b"\xff\x00bytes" for n in names)
+        assert set(store.cooldowns()) == {names[0]}
+        assert set(store.needs_person()) == {names[0]}
+        assert store.failed_attempts(names[0], "x") == 0  # a query by an odd name works
