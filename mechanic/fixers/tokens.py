@@ -11,14 +11,23 @@ parser, not the lexer, decides whether a repair is valid.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import time
+from typing import NamedTuple
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {")": "(", "]": "[", "}": "{"}
 
 
-@dataclass(frozen=True)
-class Token:
+class OutOfTime(Exception):
+    """A time budget ran out in a loop whose length depends on the file."""
+
+
+_CLOCK_EVERY = 4096  # tokens between two looks at the clock
+
+
+class Token(NamedTuple):
+    """One token: a tuple, since a big file has hundreds of thousands of them."""
+
     kind: str  # name | num | str | ustr | regex | op | comment
     start: int
     end: int
@@ -93,87 +102,106 @@ def _ops_pattern(ops: tuple[str, ...]) -> str:
     return "|".join(re.escape(op) for op in sorted(ops, key=len, reverse=True))
 
 
+# Strings are matched whole by the pattern (a backslash escapes any character, a
+# newline included), so one `finditer` pass covers the file: a loop of `match` calls
+# was the slowest step on big files. An unterminated string is a `ustr` token: to the
+# end of its line, or, for a block string or a JS template, to the end of the text,
+# as the parsers see it.
+# fmt: off
+_ESC = r"\\[\s\S]"
+_Q3S, _Q3D = "'" * 3, '"' * 3
+_PRE = r"[rRbBuUfF]{0,2}"
+_BLOCK_S = _Q3S + r"(?:[^'\\]|" + _ESC + r"|'(?!''))*" + _Q3S
+_BLOCK_D = _Q3D + r'(?:[^"\\]|' + _ESC + r'|"(?!""))*' + _Q3D
+_LINE_S = r"'(?:[^'\\\n]|" + _ESC + r")*"
+_LINE_D = r'"(?:[^"\\\n]|' + _ESC + r")*"
+# Block strings first, so that an unterminated `"""` is not read as `""` and `"`.
+_PY_STRINGS = (
+    r"(?P<str>" + _PRE + r"(?:" + _BLOCK_S + r"|" + _BLOCK_D + r"))"
+    + r"|(?P<ustr>" + _PRE + r"(?:" + _Q3S + r"|" + _Q3D + r")[\s\S]*)"
+    + r"|(?P<str1>" + _PRE + r"(?:" + _LINE_S + r"'|" + _LINE_D + r'"))'
+    + r"|(?P<ustr1>" + _PRE + r"(?:" + _LINE_S + r"|" + _LINE_D + r"))"
+)
+_JS_STRINGS = (
+    r"(?P<str>'(?:" + _ESC + r"|[^'\\\n])*'"
+    + r'|"(?:' + _ESC + r'|[^"\\\n])*"'
+    + r"|`(?:" + _ESC + r"|[^`\\])*`)"
+    + r"|(?P<ustr>`[\s\S]*"
+    + r"|'(?:" + _ESC + r"|[^'\\\n])*"
+    + r'|"(?:' + _ESC + r'|[^"\\\n])*)'
+)
+_NUM = (
+    r"0[xXoObB][0-9a-fA-F_]+n?|\d[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?[jJn]?"
+    r"|\.\d[\d_]*(?:[eE][+-]?\d+)?[jJ]?"
+)
 _PY = re.compile(
-    r"(?P<comment>\#[^\n]*)"
-    r"|(?P<str>[rRbBuUfF]{0,2}(?:'''|\"\"\"|'|\"))"
-    r"|(?P<name>[^\W\d]\w*)"
-    r"|(?P<num>0[xXoObB][0-9a-fA-F_]+n?|\d[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?[jJn]?|\.\d[\d_]*(?:[eE][+-]?\d+)?[jJ]?)"
-    r"|(?P<op>" + _ops_pattern(_PY_OPS) + r"|\S)"
-    r"|(?P<nl>\n)"
-    r"|(?P<ws>[ \t\f\r]+|\\\r?\n)"
+    r"(?P<comment>\#[^\n]*)|"
+    + _PY_STRINGS
+    + r"|(?P<name>[^\W\d]\w*)"
+    + r"|(?P<num>" + _NUM + r")"
+    + r"|(?P<op>" + _ops_pattern(_PY_OPS) + r"|\S)"
 )
 _JS = re.compile(
-    r"(?P<comment>//[^\n]*|/\*(?:.|\n)*?(?:\*/|\Z))"
-    r"|(?P<str>['\"`])"
-    r"|(?P<name>[A-Za-z_$\u0080-\uffff#][\w$\u0080-\uffff]*)"
-    r"|(?P<num>0[xXoObB][0-9a-fA-F_]+n?|\d[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?[jJn]?|\.\d[\d_]*(?:[eE][+-]?\d+)?[jJ]?)"
-    r"|(?P<op>" + _ops_pattern(_JS_OPS) + r"|\S)"
-    r"|(?P<nl>\n)"
-    r"|(?P<ws>[ \t\f\r\u00a0\ufeff]+)"
+    r"(?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))|"
+    + _JS_STRINGS
+    + r"|(?P<name>[A-Za-z_$\u0080-\uffff#][\w$\u0080-\uffff]*)"
+    + r"|(?P<num>" + _NUM + r")"
+    + r"|(?P<op>" + _ops_pattern(_JS_OPS) + r"|\S)"
 )
+_KINDS = {"str1": "str", "ustr1": "ustr"}
+# fmt: on
 _JS_REGEX = re.compile(r"/(?![*/])(?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n\[])+/[a-z]*")
 # After these a `/` starts a regular expression rather than a division.
 _JS_REGEX_AFTER_KEYWORDS = {"return", "typeof", "case", "do", "else", "in", "of", "new", "delete"}
 _JS_REGEX_AFTER_KEYWORDS |= {"void", "throw", "instanceof", "yield", "await"}
 
 
-def _string_end(text: str, quote_at: int, quote: str, *, multiline: bool) -> int | None:
-    """Offset just past the closing quote, or None when the string is unterminated."""
-    i = quote_at + len(quote)
-    n = len(text)
-    while i < n:
-        char = text[i]
-        if char == "\\":
-            i += 2
-            continue
-        if text.startswith(quote, i):
-            return i + len(quote)
-        if char == "\n" and not multiline:
-            return None
-        i += 1
-    return None
+def _regex_may_start(previous: tuple[str, int, int] | None, text: str) -> bool:
+    if previous is None:
+        return True
+    kind, start, end = previous
+    if kind == "op":
+        return text[start:end] not in (")", "]", "}")
+    return kind == "name" and text[start:end] in _JS_REGEX_AFTER_KEYWORDS
 
 
-def tokenize(text: str, language: str) -> list[Token]:
-    """Every token of `text`, comments included; whitespace and newlines dropped."""
+def tokenize(text: str, language: str, *, deadline: float | None = None) -> list[Token]:
+    """Every token of `text`, comments included; whitespace and newlines dropped.
+    Linear in the text: one regular-expression pass (restarted after a JS regex).
+    With a `deadline` (time.monotonic()), raises OutOfTime once it has passed."""
     python = language == "python"
     pattern = _PY if python else _JS
-    tokens: list[Token] = []
-    pos, line, n = 0, 1, len(text)
+    spans: list[tuple[str, int, int]] = []
+    pos, n = 0, len(text)
     while pos < n:
-        match = pattern.match(text, pos)
-        if match is None:  # cannot happen (\S and \n cover everything), but never loop
-            pos += 1
-            continue
-        kind = match.lastgroup or "op"
-        start, end = match.span()
-        if kind == "str":
-            quote = match.group(kind).lstrip("rRbBuUfF")
-            multiline = len(quote) == 3 or quote == "`"
-            closed = _string_end(text, end - len(quote), quote, multiline=multiline)
-            if closed is not None:
-                end = closed
-            elif len(quote) == 3 or quote == "`":
-                kind = "ustr"  # an unterminated block string swallows the rest
-                end = n
-            else:
-                kind = "ustr"
-                newline = text.find("\n", end)
-                end = n if newline < 0 else newline
-        elif kind == "op" and not python and text[start] == "/":
-            previous = tokens[-1] if tokens else None
+        restart = n
+        for match in pattern.finditer(text, pos):
+            kind = match.lastgroup or "op"
+            kind = _KINDS.get(kind, kind)
+            start, end = match.span()
             if (
-                previous is None
-                or (previous.kind == "op" and previous.text not in (")", "]", "}"))
-                or (previous.kind == "name" and previous.text in _JS_REGEX_AFTER_KEYWORDS)
+                kind == "op"
+                and not python
+                and text[start] == "/"
+                and _regex_may_start(spans[-1] if spans else None, text)
             ):
                 regex = _JS_REGEX.match(text, start)
                 if regex is not None:
-                    kind, end = "regex", regex.end()
-        if kind not in ("nl", "ws"):
-            tokens.append(Token(kind, start, end, line, text[start:end]))
-        line += text.count("\n", start, end)
-        pos = end
+                    spans.append(("regex", start, regex.end()))
+                    restart = regex.end()
+                    break
+            spans.append((kind, start, end))
+            late = deadline is not None and len(spans) % _CLOCK_EVERY == 0
+            if late and time.monotonic() > deadline:  # type: ignore[operator]
+                raise OutOfTime
+        pos = restart
+    tokens = []
+    starts = line_starts(text)
+    line, lines = 0, len(starts)
+    for kind, start, end in spans:
+        while line + 1 < lines and starts[line + 1] <= start:
+            line += 1
+        tokens.append(Token(kind, start, end, line + 1, text[start:end]))
     return tokens
 
 
