@@ -28,7 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mechanic.checkers.base import Checker, Finding
-from mechanic.fixers.tokens import CLOSERS, OPENERS, Token, line_starts, tokenize
+from mechanic.fixers import human
+from mechanic.fixers.plausible import Structure, implausible, meaning_refusal
+from mechanic.fixers.tokens import (
+    CLOSERS,
+    OPENERS,
+    OutOfTime,
+    Token,
+    line_starts,
+    tokenize,
+)
 
 LANGUAGES = ("python", "javascript")
 _TYPE_NAMES = frozenset(
@@ -95,6 +104,8 @@ PAIR_FROM = 14  # pairs are made of the best this many single edits
 PAIR_AFTER = 1.5  # pairs are tried after the single edits costing at most this
 NEAR_TOKENS = 60  # tokens either side of the error considered on one long line
 LONG_LINE = 300  # characters either side of a quote judged for a dropped-quote fix
+NEAREST_BRACKETS = 24  # unmatched brackets considered, the nearest to the error first
+TICK = 512  # loop steps between two looks at the clock
 
 
 @dataclass(order=True, frozen=True)
@@ -107,7 +118,9 @@ class _Candidate:
 class _Generator:
     """Ranked candidate edits for one file and one error."""
 
-    def __init__(self, text: str, finding: Finding) -> None:
+    def __init__(self, text: str, finding: Finding, deadline: float = float("inf")) -> None:
+        self.deadline = deadline
+        self._steps = 0
         self.text = text
         self.language = finding.language
         self.python = finding.language == "python"
@@ -118,27 +131,59 @@ class _Generator:
         column = max((finding.column or 1) - 1, 0)
         line_end = self._line_end(self.line)
         self.offset = min(self.starts[self.line - 1] + column, line_end)
-        self.tokens = [t for t in tokenize(text, finding.language) if t.kind != "comment"]
+        deadline_or_none = None if deadline == float("inf") else deadline
+        every = tokenize(text, finding.language, deadline=deadline_or_none)
+        self.tokens = [t for t in every if t.kind != "comment"]
         self.keywords = PY_KEYWORDS if self.python else JS_KEYWORDS
         self._token_starts = [t.start for t in self.tokens]
         self.counts: dict[str, int] = {}
-        for token in self.tokens:
-            if token.kind == "name":
-                self.counts[token.text] = self.counts.get(token.text, 0) + 1
         self._by_line: dict[int, list[Token]] = {}
         for token in self.tokens:
+            self.tick()
+            if token.kind == "name":
+                self.counts[token.text] = self.counts.get(token.text, 0) + 1
             self._by_line.setdefault(token.line, []).append(token)
+        self._indents: dict[int, int] = {}
         self._collect: list[tuple[float, Edit]] | None = None
         self._found: dict[Edit, float] = {}
+        self.trusted: set[Edit] = set()  # the idioms of human.py
+        self.refuse: str | None = None  # set when the fault is ambiguous: no fix at all
+        self._unit: str | None = None
         self._order: dict[Edit, int] = {}
 
     # -- helpers -----------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Called inside every loop whose length depends on the file: the budget is
+        checked there, not between the loops (100,000 `(` once took minutes)."""
+        self._steps += 1
+        if self._steps % TICK == 0 and time.monotonic() > self.deadline:
+            raise OutOfTime
 
     def _line_end(self, line: int) -> int:
         """Offset of the newline ending `line` (or the end of the text)."""
         if line >= self.lines:
             return len(self.text)
         return self.starts[line] - 1
+
+    def line_end(self, line: int) -> int:
+        return self._line_end(line)
+
+    def indent_of(self, line: int) -> int:
+        return self._indent_of(line)
+
+    def indent_text(self, line: int) -> str:
+        start = self.starts[line - 1]
+        return self.text[start : start + self._indent_of(line)]
+
+    @property
+    def indent_unit(self) -> str:
+        if self._unit is None:
+            self._unit = self._indent_unit()
+        return self._unit
+
+    def line_of(self, offset: int) -> int:
+        return self._line_of(offset)
 
     def _line_of(self, offset: int) -> int:
         lo, hi = 0, self.lines - 1
@@ -158,6 +203,7 @@ class _Generator:
         return lines + min(columns, 200) / 400
 
     def add(self, cost: float, *edit: tuple[int, int, str]) -> None:
+        self.tick()
         if self._collect is not None:
             self._collect.append((cost, tuple(sorted(edit))))
             return
@@ -196,6 +242,7 @@ class _Generator:
     # -- generation --------------------------------------------------------------------
 
     def generate(self) -> list[Edit]:
+        human.propose(self)
         self._brackets()
         self._quotes()
         self._keywords()
@@ -218,24 +265,33 @@ class _Generator:
     def _brackets(self) -> None:
         """Edits the bracket structure points at: an extra closer, an unclosed opener."""
         stack: list[int] = []  # token indexes of open brackets
+        open_count = {opener: 0 for opener in OPENERS}  # of each kind on the stack
         unclosed: list[tuple[int, int | None]] = []  # (opener, index of what exposed it)
         extra: list[int] = []
         for i, token in enumerate(self.tokens):
+            self.tick()
             if token.kind != "op":
                 continue
             if token.text in OPENERS:
                 stack.append(i)
+                open_count[token.text] += 1
             elif token.text in CLOSERS:
                 want = CLOSERS[token.text]
-                if stack and self.tokens[stack[-1]].text == want:
-                    stack.pop()
-                elif any(self.tokens[j].text == want for j in stack):
+                if open_count[want]:
                     while self.tokens[stack[-1]].text != want:
-                        unclosed.append((stack.pop(), i))
+                        popped = stack.pop()
+                        open_count[self.tokens[popped].text] -= 1
+                        unclosed.append((popped, i))
                     stack.pop()
+                    open_count[want] -= 1
                 else:
                     extra.append(i)
         unclosed.extend((j, None) for j in stack)
+        # A file can hold thousands of unmatched brackets; the ones nearest the error
+        # are where the fault is.
+        by_distance = sorted(unclosed, key=lambda item: self._distance(self.tokens[item[0]].start))
+        unclosed = sorted(by_distance[:NEAREST_BRACKETS])
+        extra = sorted(extra, key=lambda i: self._distance(self.tokens[i].start))[:NEAREST_BRACKETS]
         hint = 0.0 if self.hinted("unmatched", "unexpected token", "does not match") else 0.3
         for i in extra:
             token = self.tokens[i]
@@ -255,6 +311,7 @@ class _Generator:
         level on a line that does not start with its closer."""
         seen = 0
         for k in range(first, len(self.tokens)):
+            self.tick()
             token = self.tokens[k]
             if token.text not in OPENERS or token.kind != "op":
                 continue
@@ -267,6 +324,7 @@ class _Generator:
             closer, own = OPENERS[token.text], self._indent_of(token.line)
             last_code_line = token.line
             for j in range(k + 1, len(self.tokens)):
+                self.tick()
                 here = self.tokens[j]
                 if here.line == self.tokens[j - 1].line:
                     continue
@@ -276,6 +334,12 @@ class _Generator:
                         spots.append((base - 0.4, here.start))
                         for cost, where in spots:
                             self.add(cost, (where, where, closer))
+                    elif self._indent_of(here.line) < own:
+                        # The closer found is an outer block's: this block's own line
+                        # `}` went missing just above it.
+                        line_start = self.starts[here.line - 1]
+                        lost = self.indent_text(token.line) + closer + "\n"
+                        self.add(base - 0.45, (line_start, line_start, lost))
                     break
                 last_code_line = here.line
 
@@ -329,6 +393,7 @@ class _Generator:
             spots.append((base - (0.1 if continues else 0.3), self._end_spot(token.line, closer)))
         last_code_line = token.line
         for k in range(opener + 1, stop):
+            self.tick()
             here = self.tokens[k]
             if here.line > limit_line:
                 break
@@ -365,13 +430,11 @@ class _Generator:
     def _end_spot(self, line: int, closer: str) -> int:
         """Where a closer at the end of `line` goes: after its last token, but before a
         trailing `,` `;` `:` (or a `{` when closing a parenthesis)."""
-        last = None
-        for token in self.tokens_on(line):
-            last = token
-        if last is None:
+        tokens = self.tokens_on(line)
+        if not tokens:
             return self._line_end(line)
+        last = tokens[-1]
         if last.text in (",", ";", ":") or (last.text == "{" and closer == ")"):
-            tokens = self.tokens_on(line)
             # Right after the token before it: `f(x {` -> `f(x) {`, not `f(x ){`.
             return tokens[-2].end if len(tokens) > 1 else last.start
         return last.end
@@ -386,6 +449,7 @@ class _Generator:
         (with `indent`, only lines holding exactly that much whitespace)."""
         out = []
         for line in range(first + 1, last):
+            self.tick()
             start, end = self.starts[line - 1], self._line_end(line)
             segment = self.text[start:end]
             if segment.strip():
@@ -395,9 +459,14 @@ class _Generator:
         return out
 
     def _indent_of(self, line: int) -> int:
-        start, end = self.starts[line - 1], self._line_end(line)
-        segment = self.text[start:end]
-        return len(segment) - len(segment.lstrip(" \t"))
+        known = self._indents.get(line)
+        if known is None:
+            start, end = self.starts[line - 1], self._line_end(line)
+            at = start
+            while at < end and self.text[at] in " \t":
+                at += 1
+            known = self._indents[line] = at - start
+        return known
 
     def _quotes(self) -> None:
         """A dropped quote: close or open the unterminated string, or drop the stray one.
@@ -518,7 +587,7 @@ class _Generator:
         """Python: a line that lost (or gained) a level of indentation."""
         hinted = self.hinted("indent")
         base = 0.0 if hinted else 1.2
-        unit = self._indent_unit()
+        unit = self.indent_unit
         if self.hinted("unindent does not match"):
             self._misplaced_header(unit)
         lines = range(max(1, self.line - WINDOW_BEFORE), min(self.lines, self.line + 1) + 1)
@@ -665,8 +734,6 @@ class _Generator:
                     for mark in inserts:
                         if mark != token.text:
                             self.add(1.6 + distance, (token.start, token.end, mark))
-            elif token.kind == "name" and token.text in self.keywords:
-                self.add(2.5 + distance, (token.start, token.end, ""))
 
 
 def _near_keywords(word: str, keywords: frozenset[str], *, short: bool = False) -> list[str]:
@@ -776,13 +843,29 @@ def search(
     if finding.kind != "syntax" or finding.language not in LANGUAGES or not text:
         return None
     deadline = time.monotonic() + budget_seconds
-    edits = _Generator(text, finding).generate()
+    try:
+        generator = _Generator(text, finding, deadline)
+        edits = generator.generate()
+        if generator.refuse is not None:
+            return None
+        structure = Structure(generator)
+        kept = []
+        for edit in edits:
+            generator.tick()
+            if implausible(generator, structure, edit) is None:
+                kept.append(edit)
+        edits = kept
+    except OutOfTime:
+        return None  # the budget is spent: the file goes on to the model or a person
     if finding.language == "python":
         valid = _python_valid(text, edits, path, deadline)
     else:
         valid = _javascript_valid(text, edits, path, deadline, checker)
     for index in valid:
         fixed = _apply(text, edits[index])
+        language = finding.language
+        if meaning_refusal(language, text, fixed, edits[index], path, checker, static=static):
+            continue
         if static and _adds_static_error(finding.language, text, fixed, path, checker):
             continue
         if accept is not None and not accept(fixed):
