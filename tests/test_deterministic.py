@@ -414,3 +414,12 @@ def test_a_hundred_thousand_open_brackets_end_within_the_budget(checkers, tmp_pa
     started = time.monotonic()
     assert _fix(checkers, tmp_path, name, broken, budget_seconds=0.5) is None
     assert time.monotonic() - started < 30
+
+
+def test_two_faults_apart_are_both_fixed_the_authors_way(checkers, tmp_path):
+    broken = "def f(n):\n    if n < 2\n        return 0\n    x = n * 2\n    print x\n"
+    fixed = "def f(n):\n    if n < 2:\n        return 0\n    x = n * 2\n    print(x)\n"
+    assert _fix(checkers, tmp_path, "two.py", broken) == fixed
+    broken = "function f(p) {\n  if (!p {\n    return 0;\n  }\n  log('x' + p;\n}\n"
+    fixed = "function f(p) {\n  if (!p) {\n    return 0;\n  }\n  log('x' + p);\n}\n"
+    assert _fix(checkers, tmp_path, "two.js", broken) == fixed

@@ -22,14 +22,19 @@ import bisect
 import builtins
 import keyword
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from mechanic.checkers.base import Checker, Finding
 from mechanic.fixers import human
-from mechanic.fixers.plausible import Structure, implausible, meaning_refusal
+from mechanic.fixers.plausible import (
+    Parsed,
+    Structure,
+    implausible,
+    meaning_refusal,
+    python_parse,
+)
 from mechanic.fixers.tokens import (
     CLOSERS,
     OPENERS,
@@ -106,6 +111,7 @@ NEAR_TOKENS = 60  # tokens either side of the error considered on one long line
 LONG_LINE = 300  # characters either side of a quote judged for a dropped-quote fix
 NEAREST_BRACKETS = 24  # unmatched brackets considered, the nearest to the error first
 TICK = 512  # loop steps between two looks at the clock
+SECOND_FAULT_FROM = 4  # the likeliest edits tried as the first of two fixes
 
 
 @dataclass(order=True, frozen=True)
@@ -778,21 +784,15 @@ def _apply(text: str, edit: Edit) -> str:
 # --- validation -----------------------------------------------------------------------
 
 
-def _python_parses(text: str, path: Path) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(text, str(path), "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
-def _python_valid(text: str, edits: list[Edit], path: Path, deadline: float) -> Iterator[int]:
+def _python_valid(
+    text: str, edits: list[Edit], path: Path, deadline: float, parsed: dict[int, Parsed]
+) -> Iterator[int]:
     for index, edit in enumerate(edits):
         if time.monotonic() > deadline:
             return
-        if _python_parses(_apply(text, edit), path):
+        result = python_parse(_apply(text, edit), path)
+        if result is not None:
+            parsed[index] = result  # kept for the meaning checks
             yield index
 
 
@@ -835,7 +835,8 @@ def search(
     accept: Callable[[str], bool] | None = None,
 ) -> str | None:
     """The whole fixed text, differing from `text` only by a small edit near the
-    error, or None when no such edit parses (and adds no static error) in time.
+    error (or, for two faults apart, one near each), or None when no such edit parses
+    (and adds no static error) in time.
 
     Candidates are tried in rank order; with `accept` (the scope-and-meaning guard
     every rung's candidate passes), the first valid one it accepts is returned, and
@@ -843,6 +844,58 @@ def search(
     if finding.kind != "syntax" or finding.language not in LANGUAGES or not text:
         return None
     deadline = time.monotonic() + budget_seconds
+    return _search(text, finding, checker, path, static, deadline, accept, second=False)
+
+
+def _search(
+    text: str,
+    finding: Finding,
+    checker: Checker,
+    path: Path,
+    static: bool,
+    deadline: float,
+    accept: Callable[[str], bool] | None,
+    *,
+    second: bool,
+) -> str | None:
+    edits = _candidates(text, finding, deadline)
+    if edits is None:
+        return None
+    parsed: dict[int, Parsed] = {}
+    if finding.language == "python":
+        valid = _python_valid(text, edits, path, deadline, parsed)
+    else:
+        valid = _javascript_valid(text, edits, path, deadline, checker)
+    for index in valid:
+        fixed = _apply(text, edits[index])
+        tree = parsed.pop(index, None)
+        if _acceptable(
+            finding.language, text, fixed, edits[index], path, checker, static, accept, tree
+        ):
+            return fixed
+    if second:
+        return None
+    # Two faults apart (`if n < 2` and, further down, `print "few"`): a likely edit
+    # that moves the error further down fixes the first; the rest of the budget goes
+    # to the second, and the pair is judged like any other fix.
+    for edit in edits[:SECOND_FAULT_FROM]:
+        if time.monotonic() > deadline:
+            return None
+        partial = _apply(text, edit)
+        later = checker.check_source(path, partial.encode("utf-8"))
+        if later is None or later.kind != "syntax" or (later.line or 0) <= (finding.line or 0):
+            continue
+        fixed = _search(partial, later, checker, path, static, deadline, None, second=True)
+        if fixed is not None and _acceptable(
+            finding.language, text, fixed, edit, path, checker, static, accept
+        ):
+            return fixed
+    return None
+
+
+def _candidates(text: str, finding: Finding, deadline: float) -> list[Edit] | None:
+    """The ranked edits that are plausible fixes, or None (out of time, or a fault
+    whose fix the layout cannot show)."""
     try:
         generator = _Generator(text, finding, deadline)
         edits = generator.generate()
@@ -854,24 +907,27 @@ def search(
             generator.tick()
             if implausible(generator, structure, edit) is None:
                 kept.append(edit)
-        edits = kept
+        return kept
     except OutOfTime:
         return None  # the budget is spent: the file goes on to the model or a person
-    if finding.language == "python":
-        valid = _python_valid(text, edits, path, deadline)
-    else:
-        valid = _javascript_valid(text, edits, path, deadline, checker)
-    for index in valid:
-        fixed = _apply(text, edits[index])
-        language = finding.language
-        if meaning_refusal(language, text, fixed, edits[index], path, checker, static=static):
-            continue
-        if static and _adds_static_error(finding.language, text, fixed, path, checker):
-            continue
-        if accept is not None and not accept(fixed):
-            continue
-        return fixed
-    return None
+
+
+def _acceptable(
+    language: str,
+    text: str,
+    fixed: str,
+    edit: Edit,
+    path: Path,
+    checker: Checker,
+    static: bool,
+    accept: Callable[[str], bool] | None,
+    parsed: Parsed | None = None,
+) -> bool:
+    if meaning_refusal(language, text, fixed, edit, path, checker, static=static, parsed=parsed):
+        return False
+    if static and _adds_static_error(language, text, fixed, path, checker):
+        return False
+    return accept is None or accept(fixed)
 
 
 def _adds_static_error(

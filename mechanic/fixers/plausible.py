@@ -265,16 +265,26 @@ def _comma(g: _Generator, s: Structure, offset: int) -> str | None:
 # --- after parsing ----------------------------------------------------------------------
 
 
-def python_warnings(text: str, path: Path) -> list[str]:
-    """Compiler warnings other than old-style escapes; `compile` must succeed."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        compile(text, str(path), "exec", dont_inherit=True)
-    return [
+Parsed = tuple[ast.Module, list[str]]
+
+
+def python_parse(text: str, path: Path) -> Parsed | None:
+    """The tree of `text` and its compiler warnings (other than old-style escapes), or
+    None when it does not compile. One parse serves both the validity check and the
+    meaning checks: on a big file each parse costs tens of milliseconds."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tree = ast.parse(text, str(path))
+            compile(tree, str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    found = [
         str(w.message)
         for w in caught
         if issubclass(w.category, SyntaxWarning) and "escape sequence" not in str(w.message)
     ]
+    return tree, found
 
 
 def edited_lines(text: str, edit: Edit) -> set[int]:
@@ -297,22 +307,17 @@ def meaning_refusal(
     checker: Checker,
     *,
     static: bool = True,
+    parsed: Parsed | None = None,
 ) -> str | None:
     """Why a parsing candidate still means something the author did not write."""
     lines = edited_lines(broken, edit)
     if language == "python":
-        try:
-            found = python_warnings(fixed, path)
-        except (SyntaxError, ValueError):
+        parsed = parsed or python_parse(fixed, path)
+        if parsed is None:
             return "does not compile"
+        tree, found = parsed
         if found:
             return f"the compiler warns: {found[0]}"
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(fixed)
-        except (SyntaxError, ValueError, RecursionError):
-            return None
         why = _tuple_made(tree, lines)
         if why:
             return why
