@@ -457,6 +457,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
     from mechanic.discovery import Guard
     from mechanic.store import Store
     from mechanic.transaction import Refused, restore_backup, sha256
+    from mechanic.userfile import read_regular
 
     config = _config(args)
     _setup_logging(config, quiet=True)
@@ -477,7 +478,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
         target = Path(attempt.path)
         guard = Guard(config.mechanic.protected, [w.path for w in config.watches])
         try:
-            current = target.read_bytes()
+            current = read_regular(target)
         except OSError as exc:
             print(f"mechanic: cannot read {shown(target)}: {exc.strerror}", file=sys.stderr)
             return EXIT_BROKEN
@@ -721,6 +722,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from mechanic.localize import git_head_version
     from mechanic.store import AttemptRecord, Store
     from mechanic.transaction import restore_version, sha256
+    from mechanic.userfile import read_regular
 
     config = _config(args)
     _setup_logging(config, quiet=True)
@@ -745,7 +747,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             print(f"mechanic: no good version of {path} is known", file=sys.stderr)
             return EXIT_BROKEN
         try:
-            current = real.read_bytes()
+            current = read_regular(real)
         except OSError as exc:
             print(f"mechanic: cannot read {path}: {exc.strerror}", file=sys.stderr)
             return EXIT_BROKEN

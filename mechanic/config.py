@@ -21,6 +21,7 @@ from typing import Any
 import pathspec
 
 from mechanic.errors import ConfigError
+from mechanic.userfile import read_regular
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 BACKENDS = ("ollama", "embedded", "none")
@@ -414,7 +415,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     """Read and validate a config file; raises ConfigError naming what is wrong."""
     source = Path(path).expanduser()
     try:
-        raw = source.read_bytes()
+        raw = read_regular(source)
     except FileNotFoundError:
         raise ConfigError("config file not found", file=source) from None
     except OSError as exc:

@@ -16,11 +16,12 @@ import tomlkit
 
 from mechanic.config import Config, check_globs, parse_config
 from mechanic.errors import ConfigError
+from mechanic.userfile import read_regular
 
 
 def _document(path: Path) -> tomlkit.TOMLDocument:
     try:
-        return tomlkit.parse(path.read_text(encoding="utf-8"))
+        return tomlkit.parse(read_regular(path).decode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
     except tomlkit.exceptions.TOMLKitError as exc:

@@ -31,6 +31,7 @@ from mechanic.scan import ScanResult, scan
 from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
 from mechanic.textfile import NotText, decode
 from mechanic.transaction import Recovered, Refused, recover_interrupted, restore_backup, sha256
+from mechanic.userfile import read_regular
 from mechanic.validation import validator_for
 
 log = structlog.get_logger("mechanic.cycle")
@@ -300,7 +301,7 @@ class _Cycle:
     @staticmethod
     def _foreign_dialect(watched: WatchedFile, checkers: CheckerSet) -> str | None:
         try:
-            text = watched.real.read_bytes().decode("utf-8", "replace")
+            text = read_regular(watched.real).decode("utf-8", "replace")
         except OSError:
             return None  # the repair step reports unreadable files itself
         return checkers.get(watched.language).foreign_dialect(text)
@@ -324,7 +325,7 @@ class _Cycle:
         if patch is None:
             return None
         try:
-            current = hashlib.sha256(path.read_bytes()).hexdigest()
+            current = hashlib.sha256(read_regular(path)).hexdigest()
         except OSError:
             return None
         return patch["id"] if current == patch["old_sha"] else None
@@ -441,7 +442,7 @@ class _Cycle:
         """(kind, reason) when this broken file is left to a person: marked so
         before and unchanged since, or truncated, or in a merge conflict."""
         try:
-            data = watched.real.read_bytes()
+            data = read_regular(watched.real)
         except OSError:
             return None  # the repair step reports unreadable files itself
         digest = sha256(data)
@@ -548,7 +549,7 @@ class _Cycle:
         write goes unrecorded (and `mechanic revert` never misses one)."""
         target = Path(record.path)
         try:
-            current = target.read_bytes()
+            current = read_regular(target)
             if record.backup_path and sha256(current) == record.new_sha:
                 restore_backup(
                     target,

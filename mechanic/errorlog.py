@@ -31,6 +31,7 @@ from mechanic.config import DEFAULT_RUNTIME_ERRORS, Config, ErrorLog
 from mechanic.discovery import Finder, WatchedFile
 from mechanic.store import LogOffset, RuntimeErrorRecord, Store
 from mechanic.tracebacks import Frame, Trace, clean_lines, normalise_message, parse
+from mechanic.userfile import open_regular, read_regular
 
 log = structlog.get_logger("mechanic.errorlog")
 
@@ -98,7 +99,7 @@ class Tail:
         self, path: Path, errorlog: ErrorLog | None, seen: set[tuple[int, int]]
     ) -> list[Occurrence]:
         try:
-            with open(path, "rb") as handle:
+            with open_regular(path) as handle:
                 info = os.fstat(handle.fileno())
                 key = (info.st_dev, info.st_ino)
                 if key in seen:
@@ -273,7 +274,7 @@ def signature(error_type: str, message: str, path: Path, function: str) -> str:
 
 def _sha_of(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return hashlib.sha256(read_regular(path)).hexdigest()
     except OSError:
         return None
 

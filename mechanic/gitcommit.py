@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 from mechanic.transaction import sha256
+from mechanic.userfile import read_regular
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "mechanic",
@@ -56,7 +57,7 @@ def commit_fix(record, config) -> str:
     if _git(["diff", "--cached", "--quiet", "--", rel], top).returncode != 0:
         return "not committed: you have staged changes to this file"
     try:
-        if sha256(path.read_bytes()) != record.new_sha:
+        if sha256(read_regular(path)) != record.new_sha:
             return "not committed: the file changed after the fix"
     except OSError as exc:
         return f"not committed: cannot read the file: {exc.strerror or exc}"

@@ -44,6 +44,7 @@ from mechanic.prompt import (
 )
 from mechanic.repair import Candidate, Work, read_work, validate_and_apply
 from mechanic.store import AttemptRecord, Store
+from mechanic.userfile import read_regular
 from mechanic.validation import FixValidator, validator_for
 
 log = structlog.get_logger("mechanic.ladder")
@@ -335,7 +336,7 @@ class Ladder:
 
     def _remember(self, work: Work, record: AttemptRecord) -> None:
         try:
-            fixed = work.target.read_bytes()
+            fixed = read_regular(work.target)
             from mechanic.textfile import decode
 
             new_text, _ = decode(fixed, work.finding.language)

@@ -16,6 +16,7 @@ from mechanic.localize import Baseline
 from mechanic.store import AttemptRecord
 from mechanic.textfile import NotText, TextFormat, decode, encode
 from mechanic.transaction import apply_fix, sha256
+from mechanic.userfile import read_regular
 from mechanic.validation import FixValidator
 
 
@@ -54,7 +55,7 @@ def read_work(candidate: Candidate, checker: Checker, guard: Guard) -> Work | st
     if refusal := guard.refusal(candidate.file.path):
         return f"{refusal}: never sent to a model"
     try:
-        original = target.read_bytes()
+        original = read_regular(target)
     except OSError as exc:
         return f"cannot read the file: {exc.strerror or exc}"
     try:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from mechanic.journal import fsync_dir
 from mechanic.names import shown
+from mechanic.userfile import read_regular
 
 _mode = "auto"
 
@@ -73,7 +74,7 @@ def accept(config, store, patch_id: int):
     patch = _open_patch(store, patch_id)
     target = Path(patch["path"])
     try:
-        current = target.read_bytes()
+        current = read_regular(target)
     except OSError as exc:
         raise ReviewError(f"cannot read {target}: {exc.strerror or exc}") from exc
     if sha256(current) != patch["old_sha"]:
@@ -82,7 +83,7 @@ def accept(config, store, patch_id: int):
             f" (reject the patch with `mechanic reject {patch_id}`)"
         )
     try:
-        fixed = Path(patch["fix_path"]).read_bytes()
+        fixed = read_regular(patch["fix_path"])
     except OSError as exc:
         raise ReviewError(f"the patch's bytes are gone ({patch['fix_path']}): {exc}") from exc
     if sha256(fixed) != patch["new_sha"]:

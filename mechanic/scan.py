@@ -30,6 +30,7 @@ from mechanic.discovery import Finder, WatchedFile
 from mechanic.errors import CheckerUnavailable
 from mechanic.store import FileState, Store
 from mechanic.textfile import NotText, decode
+from mechanic.userfile import read_regular
 
 log = structlog.get_logger("mechanic.scan")
 
@@ -80,7 +81,7 @@ def scan(
             )
             continue
         try:
-            data = watched.real.read_bytes()
+            data = read_regular(watched.real)
         except OSError as exc:
             result.skipped[watched.real] = f"unreadable: {exc.strerror or exc}"
             continue
@@ -133,7 +134,7 @@ def _binary(data: bytes) -> bool:
 def _read_if(path: Path, digest: str) -> bytes | None:
     """The file's bytes if they are still the ones that were checked."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except OSError:
         return None
     return data if hashlib.sha256(data).hexdigest() == digest else None
@@ -153,7 +154,7 @@ def _signature(checkers: CheckerSet, language: str, result: ScanResult) -> str |
 def _static_finding(watched: WatchedFile, checker: Checker) -> Finding | None:
     """The first static error in a file that parses, or None."""
     try:
-        text, _ = decode(watched.real.read_bytes(), watched.language)
+        text, _ = decode(read_regular(watched.real), watched.language)
     except (OSError, NotText):
         return None
     try:

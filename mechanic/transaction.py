@@ -39,6 +39,7 @@ from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard
 from mechanic.journal import fsync_dir as _fsync_dir
 from mechanic.names import fit
+from mechanic.userfile import NotRegularFile, read_regular
 
 
 def sha256(data: bytes) -> str:
@@ -80,13 +81,22 @@ def _atomic_replace(target: Path, data: bytes, *, expected: bytes | None, temp: 
         with contextlib.suppress(PermissionError, AttributeError):
             os.chown(temp, info.st_uid, info.st_gid)
         # People first: the last look at the file is the step right before the rename.
-        if expected is not None and target.read_bytes() != expected:
-            raise Refused("changed on disk by someone while the fix was prepared")
+        if expected is not None and _reread(target) != expected:
+            raise Refused("changed by someone since it was read")
         os.replace(temp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
     _fsync_dir(target.parent)
+
+
+def _reread(target: Path) -> bytes:
+    # A path swapped for a FIFO, device or folder is someone's change too: never
+    # read (which could block for ever), never replaced, and said so.
+    try:
+        return read_regular(target)
+    except NotRegularFile as exc:
+        raise Refused(f"changed by someone since it was read: now {exc.strerror}") from None
 
 
 def write_backup(target: Path, data: bytes, backup_dir: Path) -> Path:
@@ -192,8 +202,10 @@ def _write_fix(
         if not os.stat(target).st_mode & 0o222:
             # Someone made it read-only; renaming over it would ignore that.
             return TxResult("skipped", "read-only file: not written", old_sha=old_sha)
-        if target.read_bytes() != original:
+        if _reread(target) != original:
             return TxResult("skipped", "changed by someone since it was read", old_sha=old_sha)
+    except Refused as exc:
+        return TxResult("skipped", f"{exc}; left alone", old_sha=old_sha)
     except OSError as exc:
         return TxResult("skipped", f"cannot read the file again: {exc}", old_sha=old_sha)
     if hold:  # review mode: everything a write needs is settled; a person decides
@@ -245,8 +257,8 @@ def _write_and_verify(
     old_sha, new_sha = intent.intent.old_sha, intent.intent.new_sha
     try:
         _atomic_replace(target, fixed, expected=original, temp=intent.intent.temp(0))
-    except Refused:
-        return TxResult("skipped", "changed by someone since it was read", backup, old_sha=old_sha)
+    except Refused as exc:
+        return TxResult("skipped", f"{exc}; left alone", backup, old_sha=old_sha)
     except OSError as exc:
         return TxResult("skipped", f"cannot write the file: {exc}", backup, old_sha=old_sha)
     try:
@@ -256,12 +268,16 @@ def _write_and_verify(
     if on_disk is None:
         return TxResult("applied", "passes the check", backup, diff, old_sha, new_sha)
     intent.mark("revert")
-    _restore_if_ours(target, original, fixed, intent.intent.temp(1))
+    restored = _restore_if_ours(target, original, fixed, intent.intent.temp(1))
     return TxResult(
         "reverted",
         f"the written file fails the {checker.language} check"
         f" ({on_disk if isinstance(on_disk, str) else _short(on_disk)});"
-        " the original bytes were restored",
+        + (
+            " the original bytes were restored"
+            if restored
+            else " someone changed it since the write: left as it is"
+        ),
         backup,
         diff,
         old_sha,
@@ -269,10 +285,14 @@ def _write_and_verify(
     )
 
 
-def _restore_if_ours(target: Path, original: bytes, ours: bytes, temp: Path) -> None:
-    # Only undo our own write: if a person saved in between, theirs stands.
-    with contextlib.suppress(Refused):
+def _restore_if_ours(target: Path, original: bytes, ours: bytes, temp: Path) -> bool:
+    """Whether the original is back. Only our own write is undone: if a person
+    saved in between (or swapped in a FIFO, a folder...), theirs stands."""
+    try:
         _atomic_replace(target, original, expected=ours, temp=temp)
+    except Refused:
+        return False
+    return True
 
 
 def restore_backup(target: Path, *, backup: Path, expected: bytes, guard: Guard) -> None:
@@ -281,13 +301,13 @@ def restore_backup(target: Path, *, backup: Path, expected: bytes, guard: Guard)
     if guard.is_protected(target):
         raise Refused(f"{target} is protected: never written")
     try:
-        current = target.read_bytes()
+        current = read_regular(target)
     except OSError as exc:
-        raise Refused(f"cannot read {target}: {exc}") from exc
+        raise Refused(f"cannot read {target}: {exc.strerror or exc}") from exc
     if current != expected:
         raise Refused(f"{target} changed since the fix was applied; it is left as it is")
     try:
-        data = backup.read_bytes()
+        data = read_regular(backup)
     except OSError as exc:
         raise Refused(f"cannot read the backup {backup}: {exc}") from exc
     try:
@@ -352,7 +372,7 @@ def recover_interrupted(
 def _resolve(intent: journal.Intent, checker_for: Callable[[str], Checker] | None) -> Recovered:
     target = Path(intent.target)
     try:
-        on_disk = target.read_bytes()
+        on_disk = read_regular(target)
     except OSError as exc:
         return Recovered(target, "left", f"cannot read it: {exc.strerror or exc}")
     current = sha256(on_disk)
@@ -375,7 +395,7 @@ def _resolve(intent: journal.Intent, checker_for: Callable[[str], Checker] | Non
     if problem is None:
         return Recovered(target, "kept-new", "holds the validated fix")
     try:
-        data = Path(intent.backup or "").read_bytes()
+        data = read_regular(intent.backup or "")
     except OSError as exc:
         return Recovered(target, "left", f"{problem}, but the backup is unreadable: {exc}")
     if sha256(data) != intent.old_sha:

@@ -42,6 +42,7 @@ import structlog
 
 from mechanic import writegate
 from mechanic.config import WatchRoot
+from mechanic.userfile import copy_regular
 
 log = structlog.get_logger("mechanic.validation")
 
@@ -285,7 +286,7 @@ def copy_tree(source: Path, target: Path, *, skip: Iterable[Path] = ()) -> int:
                             f"the watch root holds more than {MAX_COPY_BYTES >> 20} MiB"
                             " outside dependency folders; too large to copy for tests"
                         )
-                    shutil.copy2(entry.path, destination)
+                    copy_regular(entry.path, destination)
 
     try:
         walk(Path(os.path.realpath(source)), target)

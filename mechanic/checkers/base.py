@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mechanic.userfile import read_regular
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -66,8 +68,18 @@ class Checker(ABC):
         return None
 
     def check_files(self, paths: Iterable[Path]) -> dict[Path, Finding | None]:
-        """Judge files on disk; a checker with a faster batch path overrides this."""
-        return {path: self.check_source(path, path.read_bytes()) for path in paths}
+        """Judge files on disk; a checker with a faster batch path overrides this.
+
+        Left out of the result: a path that cannot be read (vanished, no
+        permission, or no longer a regular file); the caller sees it is not judged."""
+        results: dict[Path, Finding | None] = {}
+        for path in paths:
+            try:
+                source = read_regular(path)
+            except OSError:
+                continue
+            results[path] = self.check_source(path, source)
+        return results
 
     def close(self) -> None:
         """Release helper processes; the default checker holds none."""

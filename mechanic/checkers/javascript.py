@@ -28,6 +28,7 @@ from typing import Any
 
 from mechanic.checkers.base import Checker, Finding
 from mechanic.errors import CheckerUnavailable
+from mechanic.userfile import read_regular
 
 # Bump when js_check.cjs changes how it judges, so cached clean verdicts are redone.
 CHECKER_REVISION = 1
@@ -260,9 +261,7 @@ class JavaScriptChecker(Checker):
                 # A name that is not valid UTF-8 cannot travel as a JSON string and
                 # still open the same file in node: read it here instead.
                 try:
-                    if not os.path.isfile(absolute):
-                        continue  # a FIFO would block the read for ever
-                    request["source"] = Path(absolute).read_bytes().decode("utf-8", "replace")
+                    request["source"] = read_regular(absolute).decode("utf-8", "replace")
                 except OSError:
                     continue
             requests.append(request)

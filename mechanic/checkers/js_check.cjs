@@ -50,7 +50,7 @@ const packageCache = new Map();
 function readPackageType(dir) {
   let text;
   try {
-    text = fs.readFileSync(path.join(dir, 'package.json'), 'utf8');
+    text = readRegular(path.join(dir, 'package.json'));
   } catch {
     return undefined;
   }
@@ -218,15 +218,30 @@ function judge(source, file) {
   return { message: describe(error), ...locate(error, source, file, mode) };
 }
 
-function readSource(file) {
-  // A FIFO or device named *.js would block the read forever; only read regular files.
-  const stat = fs.statSync(file);
-  if (!stat.isFile()) {
-    const error = new Error(`not a regular file: ${file}`);
-    error.code = 'ENOTFILE';
-    throw error;
+// The same rule as mechanic/userfile.py: a FIFO, socket, device or folder swapped in
+// for a user's file would block the read forever (or never end), so the path is
+// stat'ed, opened with O_NONBLOCK, and the open descriptor must be a regular file.
+function notRegular(file, stat) {
+  const kind = stat.isDirectory() ? 'a folder' : stat.isFIFO() ? 'a FIFO'
+    : stat.isSocket() ? 'a socket' : stat.isCharacterDevice() ? 'a character device'
+    : stat.isBlockDevice() ? 'a block device' : 'not a regular file';
+  const error = new Error(`not a regular file (${kind}): ${file}`);
+  error.code = 'ENOTFILE';
+  return error;
+}
+
+function readRegular(file) {
+  const before = fs.statSync(file);
+  if (!before.isFile()) throw notRegular(file, before);
+  const { O_RDONLY, O_NONBLOCK, O_NOCTTY } = fs.constants;
+  const fd = fs.openSync(file, O_RDONLY | O_NONBLOCK | (O_NOCTTY || 0));
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw notRegular(file, stat);
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
   }
-  return fs.readFileSync(file, 'utf8');
 }
 
 function answer(line) {
@@ -240,7 +255,7 @@ function answer(line) {
     let source = request.source;
     if (typeof source !== 'string') {
       try {
-        source = readSource(file);
+        source = readRegular(file);
       } catch (error) {
         return { id, ok: false, unreadable: true, message: describe(error) };
       }

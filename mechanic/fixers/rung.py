@@ -24,6 +24,7 @@ from mechanic.prompt import error_text
 from mechanic.store import AttemptRecord
 from mechanic.textfile import NotText, decode, encode
 from mechanic.transaction import apply_fix, sha256, unified_diff
+from mechanic.userfile import read_regular
 
 log = structlog.get_logger("mechanic.fixers")
 
@@ -63,7 +64,7 @@ def try_zero_token(
         return None
     started_at, started = time.time(), time.monotonic()
     try:
-        original = target.read_bytes()
+        original = read_regular(target)
         text, fmt = decode(original, finding.language)
     except (OSError, NotText):
         return None  # the model path reports unreadable and undecodable files
