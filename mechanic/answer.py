@@ -8,9 +8,9 @@ here is a pure function of the answer and the original text.
 
 from __future__ import annotations
 
-import difflib
 import re
 
+from mechanic import linediff
 from mechanic.redact import secret_values
 
 _THINK_BLOCK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.IGNORECASE | re.DOTALL)
@@ -114,7 +114,7 @@ def _check_scope(code: str, original: str) -> None:
     # (the fix for an IndentationError) counts as keeping it.
     old = [line.strip() for line in original.split("\n") if line.strip()]
     new = [line.strip() for line in code.split("\n") if line.strip()]
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    matcher = linediff.matcher(old, new)
     kept = sum(block.size for block in matcher.get_matching_blocks())
     rewritten, added = len(old) - kept, len(new) - kept
     if rewritten > max(MAX_REWRITTEN_FLOOR, MAX_REWRITTEN_SHARE * len(old)):

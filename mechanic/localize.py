@@ -12,7 +12,6 @@ would hide the real problem.
 
 from __future__ import annotations
 
-import difflib
 import re
 import subprocess
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import structlog
 
+from mechanic import linediff
 from mechanic.checkers.base import Finding
 from mechanic.store import Store
 
@@ -85,7 +85,7 @@ def baseline(
 def changed_region(current: list[str], before: list[str]) -> tuple[int, int] | None:
     """First and last line (0-based, inclusive) of `current` that differ from
     `before`; None when nothing differs."""
-    matcher = difflib.SequenceMatcher(None, before, current, autojunk=False)
+    matcher = linediff.matcher(before, current)
     spans = []
     for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":

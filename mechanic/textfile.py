@@ -10,11 +10,12 @@ blanks) get their own whitespace back.
 from __future__ import annotations
 
 import codecs
-import difflib
 import io
 import re
 import tokenize
 from dataclasses import dataclass, field
+
+from mechanic import linediff
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -91,9 +92,7 @@ def encode(text: str, fmt: TextFormat) -> bytes:
 
 def _aligned(old: list[str], new: list[str]) -> list[tuple[int, int]]:
     """(old index, new index) of lines that are the same code, whitespace aside."""
-    matcher = difflib.SequenceMatcher(
-        None, [line.strip() for line in old], [line.strip() for line in new], autojunk=False
-    )
+    matcher = linediff.matcher([line.strip() for line in old], [line.strip() for line in new])
     return [
         (block.a + k, block.b + k)
         for block in matcher.get_matching_blocks()
@@ -142,9 +141,7 @@ def _join_mixed(lines: list[str], fmt: TextFormat) -> str:
     """Join `lines` giving each the ending of the original line it is (or
     replaced one for one); a line the model added takes the ending before it."""
     old = list(fmt.lines)
-    matcher = difflib.SequenceMatcher(
-        None, [line.strip() for line in old], [line.strip() for line in lines], autojunk=False
-    )
+    matcher = linediff.matcher([line.strip() for line in old], [line.strip() for line in lines])
     ending_of: dict[int, str] = {}
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):

@@ -25,7 +25,6 @@ version or gets its original bytes back, and the temp files go.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import hashlib
 import os
 import time
@@ -33,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mechanic import journal, writegate
+from mechanic import journal, linediff, writegate
 from mechanic import review as review_mode
 from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard
@@ -63,7 +62,7 @@ class Refused(RuntimeError):
 def unified_diff(path: Path, old: bytes, new: bytes) -> str:
     old_lines = old.decode("utf-8", "replace").splitlines(keepends=True)
     new_lines = new.decode("utf-8", "replace").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(old_lines, new_lines, f"a/{path.name}", f"b/{path.name}"))
+    return "".join(linediff.unified_diff(old_lines, new_lines, f"a/{path.name}", f"b/{path.name}"))
 
 
 def _atomic_replace(target: Path, data: bytes, *, expected: bytes | None, temp: Path) -> None:
