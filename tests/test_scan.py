@@ -7,6 +7,7 @@ import pathlib
 
 import pytest
 
+from mechanic import userfile
 from mechanic.checkers import CheckerSet
 from mechanic.config import load_config
 from mechanic.discovery import Finder
@@ -29,16 +30,16 @@ def scanner(workspace):
 
 @pytest.fixture
 def reads(monkeypatch):
-    """The files a scan opens."""
+    """The files a scan opens (every read of a user's file goes through userfile)."""
     opened: list[str] = []
-    original = pathlib.Path.read_bytes
+    original = userfile.open_regular
 
-    def read_bytes(self):
-        if self.suffix != ".toml":  # the config itself is read on every load
-            opened.append(self.name)
-        return original(self)
+    def open_regular(path):
+        if pathlib.Path(path).suffix != ".toml":  # the config itself is read on every load
+            opened.append(pathlib.Path(path).name)
+        return original(path)
 
-    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(userfile, "open_regular", open_regular)
     return opened
 
 
