@@ -125,8 +125,8 @@ def reject(store, patch_id: int, *, stale: bool = False) -> dict:
     patch = _open_patch(store, patch_id)
     if not stale:
         target = Path(patch["path"])
-        try:  # never open a FIFO (or other non-file) put in its place: it would block
-            current = sha256(target.read_bytes()) if target.is_file() else None
+        try:  # a FIFO (or other non-file) put in its place is refused, never opened
+            current = sha256(read_regular(target))
         except OSError:
             current = None
         if current != patch["old_sha"]:
