@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mechanic.config import Key, ProbeSpec
-from mechanic.redact import find_secrets
+from mechanic.redact import scrub
 
 STATUSES = ("ok", "degraded", "down", "error")
 Metric = int | float | str | bool | None
@@ -124,26 +124,11 @@ class Probe:
 
 # --- secrets --------------------------------------------------------------
 
-# mechanic/redact.py knows the shapes of secrets (tokens, URL passwords, quoted
-# password = "..." pairs); it misses unquoted pairs, which logs and libpq DSNs use.
-_UNQUOTED_PAIR = re.compile(
-    r"(?P<head>\b(?:password|passwd|pwd|token|secret|api_key|apikey)\s*[=:]\s*)"
-    r"(?P<quote>['\"]?)[^\s'\"&;,]+",
-    re.I,
-)
-
 
 def redact(text: str, secrets: list[str] | None = None) -> str:
-    """`text` with known secrets and password-looking parts replaced by ***."""
-    for secret in sorted(secrets or [], key=len, reverse=True):
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, "***")
-    text = _UNQUOTED_PAIR.sub(r"\g<head>\g<quote>***", text)
-    parts, last = [], 0
-    for begin, end in find_secrets(text):
-        parts += [text[last:begin], "***"]
-        last = end
-    return "".join(parts) + text[last:]
+    """`text` with known secrets and password-looking parts replaced by ***
+    (mechanic/redact.py is the one home of what a secret looks like)."""
+    return scrub(text, secrets or [])
 
 
 def dsn_password(dsn: str) -> str | None:

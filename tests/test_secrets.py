@@ -53,7 +53,8 @@ def fixing_model(request):
 
 @pytest.mark.parametrize("name", sorted(SECRETS))
 def test_each_kind_of_secret_is_found(name):
-    assert SECRETS[name] in secret_values(BROKEN)
+    assert any(SECRETS[name] in value for value in secret_values(BROKEN))
+    assert SECRETS[name] not in Redaction().hide(BROKEN)
 
 
 def test_ordinary_code_is_left_readable():
