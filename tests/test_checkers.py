@@ -78,5 +78,5 @@ def test_the_checker_is_chosen_by_extension():
     assert language_of(Path("a.mjs")) == "javascript"
     assert language_of(Path("a.txt")) is None
     with CheckerSet() as checkers:
-        assert isinstance(checkers.for_path(Path("b.json")), JSONChecker)
+        assert isinstance(checkers.for_path(Path("b.json")).inner, JSONChecker)
         assert checkers.for_path(Path("b.md")) is None

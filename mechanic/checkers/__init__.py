@@ -11,6 +11,7 @@ from pathlib import Path
 from mechanic.checkers.base import Checker, Finding
 from mechanic.checkers.data import JSONChecker, TOMLChecker
 from mechanic.checkers.python import PythonChecker
+from mechanic.checkers.redacting import RedactingChecker
 from mechanic.checkers.shell import ShellChecker
 
 __all__ = ["Checker", "CheckerSet", "Finding", "language_of"]
@@ -49,6 +50,9 @@ class CheckerSet:
         return self.get(language) if language else None
 
     def _create(self, language: str) -> Checker:
+        return RedactingChecker(self._bare(language))
+
+    def _bare(self, language: str) -> Checker:
         if language == "python":
             return PythonChecker()
         if language == "javascript":
