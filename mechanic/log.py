@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import structlog
 
 from mechanic.names import for_json
+from mechanic.redact import scrub
 
 LOG_NAME = "mechanic.log"
 _LIBRARIES = ("apscheduler",)
@@ -25,11 +26,23 @@ def _names(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
     return for_json(event)
 
 
+def scrub_secrets(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Every text field of every event, through the one redaction (mechanic/redact.py):
+    a checker message, a reason or a diff never writes a secret to the log."""
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = scrub(value)
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, str) for v in value):
+            event[key] = [scrub(v) if isinstance(v, str) else v for v in value]
+    return event
+
+
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=False),
     _names,
+    scrub_secrets,
 ]
 
 

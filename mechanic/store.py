@@ -23,6 +23,7 @@ from typing import Any
 from mechanic.checkers.base import Finding
 from mechanic.errors import StoreError, StoreUnusable
 from mechanic.journal import fsync_dir
+from mechanic.redact import scrub
 
 SCHEMA_VERSION = 1
 # "pending": a validated fix kept for review ([mechanic] apply = "review").
@@ -492,7 +493,7 @@ class Store(_ProbeRecord):
 
     def add_findings(self, cycle_id: int, findings: Iterable[Finding]) -> None:
         rows = [
-            (cycle_id, str(f.path), f.language, f.kind, f.line, f.column, f.message)
+            (cycle_id, str(f.path), f.language, f.kind, f.line, f.column, scrub(f.message))
             for f in findings
         ]
         with self._tx() as db:
@@ -507,6 +508,10 @@ class Store(_ProbeRecord):
     def record_attempt(self, attempt: AttemptRecord) -> int:
         if attempt.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {attempt.outcome!r}")
+        # What is stored is what is shown (status, --json, the report): scrubbed once,
+        # here, so no caller can forget it.
+        attempt.error, attempt.reason = scrub(attempt.error), scrub(attempt.reason)
+        attempt.diff = scrub(attempt.diff) if attempt.diff else attempt.diff
         values = attempt.to_dict()
         values["started_at"] = values["started_at"] or time.time()
         names = ", ".join(values)
@@ -527,7 +532,7 @@ class Store(_ProbeRecord):
 
     def set_attempt_reason(self, attempt_id: int | None, reason: str) -> None:
         with self._tx() as db:
-            db.execute("UPDATE attempts SET reason = ? WHERE id = ?", (reason, attempt_id))
+            db.execute("UPDATE attempts SET reason = ? WHERE id = ?", (scrub(reason), attempt_id))
 
     def mark_undone(self, attempt_id: int) -> None:
         with self._tx() as db:
@@ -617,6 +622,7 @@ class Store(_ProbeRecord):
         (addressed_at None) makes the error active again with the new location;
         a stale one (older than the file's last change) only adds to the count."""
         values = asdict(error)
+        values["message"] = scrub(values["message"])
         names = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         with self._tx() as db:
@@ -781,7 +787,7 @@ class Store(_ProbeRecord):
                 "INSERT INTO needs_person VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE"
                 " SET sha256 = excluded.sha256, kind = excluded.kind,"
                 " reason = excluded.reason, since = excluded.since",
-                (path, sha, kind, reason, time.time()),
+                (path, sha, kind, scrub(reason), time.time()),
             )
 
     def clear_needs_person(self, path: str) -> None:
