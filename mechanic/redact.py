@@ -162,8 +162,14 @@ def entropy(value: str) -> float:
 def _random_looking(value: str) -> bool:
     if _HEX.fullmatch(value):
         return len(value) >= 32 and entropy(value) >= 3.0
-    kinds = any(c.isupper() for c in value) + any(c.islower() for c in value)
-    return any(c.isdigit() for c in value) and kinds >= 1 and entropy(value) >= 4.0
+    bits = entropy(value)
+    if any(c.isdigit() for c in value) and any(c.isalpha() for c in value):
+        return bits >= 3.5
+    # Letters only: random when the cases are mixed throughout (CamelCase words
+    # have a capital per word, a random token about one letter in two).
+    upper = sum(c.isupper() for c in value) / len(value)
+    lower = sum(c.islower() for c in value) / len(value)
+    return min(upper, lower) >= 0.2 and bits >= 3.5
 
 
 def _value_spans(match: re.Match[str]) -> list[tuple[int, int]]:
