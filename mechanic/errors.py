@@ -65,7 +65,14 @@ class CheckerUnavailable(MechanicError):
 
 
 class BackendError(MechanicError):
-    """The model backend failed; nothing was written because of it."""
+    """The model backend failed; nothing was written because of it.
+
+    `prompt_sent` is True when the prompt had left mechanic (the model, or
+    whatever listens at the host, received it) before the failure."""
+
+    def __init__(self, message: str, *, prompt_sent: bool = False) -> None:
+        self.prompt_sent = prompt_sent
+        super().__init__(message)
 
 
 class BackendUnavailable(BackendError):
@@ -83,6 +90,8 @@ class BackendTimeout(BackendError):
 class BackendResponseError(BackendError):
     """The backend answered with an error status."""
 
-    def __init__(self, message: str, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, status_code: int | None = None, *, prompt_sent: bool = False
+    ) -> None:
         self.status_code = status_code
-        super().__init__(message)
+        super().__init__(message, prompt_sent=prompt_sent)

@@ -44,7 +44,7 @@ def test_a_host_that_is_not_ollama_is_named_and_nothing_is_touched(workspace, no
     path = workspace.file("calc.py", BROKEN_PY)
     result = workspace.run("once", "--json")
     assert result.returncode == 1
-    assert "not Ollama's JSON" in result.json["backend_error"]
+    assert "answered with invalid JSON" in result.json["backend_error"]
     assert path.read_text() == BROKEN_PY
 
 
