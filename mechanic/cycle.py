@@ -486,7 +486,9 @@ class _Cycle:
                     held = ladder.run(candidate, lambda record: self._record(report, record))
                 except BackendError as exc:
                     assert backend is not None
-                    self._backend_down(report, candidates[index:], backend, exc)
+                    # After a sent prompt failed, the ladder recorded this file's attempt.
+                    rest = candidates[index + 1 :] if exc.prompt_sent else candidates[index:]
+                    self._backend_down(report, rest, backend, exc)
                     return
                 except StoreError:
                     raise  # the record failed (a fix it wrote was taken back): end the cycle
@@ -511,8 +513,9 @@ class _Cycle:
     ) -> None:
         report.backend_error = str(exc)
         log.error("backend.unusable", backend=backend.name, model=backend.model, error=str(exc))
+        why = "model not asked" + (" after a failed request" if exc.prompt_sent else "")
         for candidate in candidates:
-            self._record(report, _not_attempted(candidate, backend, f"model not asked: {exc}"))
+            self._record(report, _not_attempted(candidate, backend, f"{why}: {exc}"))
 
     def _record(self, report: CycleReport, record: AttemptRecord) -> None:
         record.cycle_id = report.cycle_id

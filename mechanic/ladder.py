@@ -32,7 +32,7 @@ from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Finding
 from mechanic.config import Config
 from mechanic.discovery import Guard
-from mechanic.errors import BackendError, BackendTimeout
+from mechanic.errors import BackendError
 from mechanic.localize import Baseline, focus_lines
 from mechanic.prompt import (
     DoesNotFit,
@@ -172,7 +172,8 @@ class Ladder:
         """Climb the ladder for one file, handing each attempt's record to `sink`
         as it ends. Returns why nothing was tried when no attempt was made and no
         model could be asked (the cycle holds the file then). Raises BackendError
-        (other than a timeout) when the backend is unusable."""
+        when the backend is unusable or a request failed; when the prompt had been
+        sent (`prompt_sent`), this file's attempt is recorded already."""
         finding = candidate.finding
         checker = self.checkers.get(finding.language)
         work = read_work(candidate, checker, self.guard)
@@ -187,6 +188,7 @@ class Ladder:
             record.old_sha = _sha(work.original)
             record.signature = sig
             started = time.monotonic()
+            failed: BackendError | None = None
             try:
                 proposal = getattr(self, f"_{rung}")(work, record, sig)
             except NotApplicable as exc:
@@ -194,11 +196,13 @@ class Ladder:
                 continue
             except Rejected as exc:
                 record.outcome, record.reason = "rejected", str(exc)
-            except BackendTimeout as exc:
-                record.reason = str(exc)  # the model did receive the file
-            except BackendError:
-                record.reason = "the model backend failed"
-                raise
+            except BackendError as exc:
+                if not exc.prompt_sent:
+                    record.reason = "the model backend failed"
+                    raise
+                # Sent, then timed out, dropped, refused or garbled: an attempt on this
+                # file, recorded as what happened; the cycle then asks no more.
+                record.reason, failed = str(exc), exc
             else:
                 if proposal is None:
                     continue
@@ -216,6 +220,8 @@ class Ladder:
                 record.duration_s = round(time.monotonic() - started, 3)
             attempted = True
             sink(record)
+            if failed is not None:
+                raise failed
             if record.outcome == "applied":
                 self._remember(work, record)
                 return None
