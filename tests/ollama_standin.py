@@ -25,6 +25,19 @@ where a client can see the difference:
   silently cut, which shows as ``prompt_eval_count`` capped at the context size.
   ``options.num_predict`` cuts the answer and reports ``done_reason: "length"``.
 
+Hostile servers (``Reply(hostile=...)``, see :data:`HOSTILE_MODES`): what an overloaded server or
+a broken proxy in front of one can do to a client that already sent its prompt. The answer is the
+one the real server would send, delivered badly:
+
+* ``"trickle"``: the headers, then one byte every ``hostile_interval_seconds``;
+* ``"stall_after_headers"``: the headers, then nothing;
+* ``"slow_headers"``: the status line and headers themselves one byte per interval;
+* ``"drop_mid_body"``: the headers and half the body, then the connection closes;
+* ``"invalid_json"``: well framed, but the JSON is cut in half.
+
+A 500 after reading the prompt is the faithful ``Reply(status=500, error=...)``. A hostile answer
+stops as soon as the client hangs up or the stand-in stops.
+
 Scripting (see :class:`OllamaStandIn`)::
 
     with OllamaStandIn() as standin:
@@ -45,6 +58,7 @@ import itertools
 import json
 import math
 import re
+import select
 import socket
 import sys
 import threading
@@ -61,6 +75,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MODEL",
+    "HOSTILE_MODES",
     "QWEN3_8B",
     "QWEN3_CODER_30B",
     "QWEN25_CODER_7B",
@@ -79,6 +94,14 @@ CHARS_PER_TOKEN = 4
 
 Endpoint = Literal["generate", "chat"]
 DoneReason = Literal["stop", "length"]
+Hostile = Literal["trickle", "stall_after_headers", "slow_headers", "drop_mid_body", "invalid_json"]
+HOSTILE_MODES: tuple[Hostile, ...] = (
+    "trickle",
+    "stall_after_headers",
+    "slow_headers",
+    "drop_mid_body",
+    "invalid_json",
+)
 
 _QWEN_TEMPLATE = (
     "{{- if .Messages }}\n{{- if or .System .Tools }}<|im_start|>system\n{{- if .System }}\n"
@@ -257,6 +280,8 @@ class Reply:
         eval_count: Reported answer tokens (default: estimated from the answer).
         on_request: Called with the request after it arrived and before the answer is sent
             (before ``delay_seconds``): act "while the model is answering".
+        hostile: Deliver the answer badly (one of :data:`HOSTILE_MODES`; see the module docs).
+        hostile_interval_seconds: The pause between bytes of a trickle or of slow headers.
     """
 
     text: str = ""
@@ -271,8 +296,14 @@ class Reply:
     prompt_eval_count: int | None = None
     eval_count: int | None = None
     on_request: Callable[[InferenceRequest], None] | None = None
+    hostile: Hostile | None = None
+    hostile_interval_seconds: float = 1.5
 
     def __post_init__(self) -> None:
+        if self.hostile is not None and self.hostile not in HOSTILE_MODES:
+            raise ValueError(f"hostile must be one of {HOSTILE_MODES}, not {self.hostile!r}")
+        if self.hostile_interval_seconds <= 0:
+            raise ValueError("hostile_interval_seconds must be positive")
         if self.done_reason not in ("stop", "length"):
             raise ValueError(f"done_reason must be 'stop' or 'length', not {self.done_reason!r}")
         if self.delay_seconds < 0 or self.chunk_delay_seconds < 0:
@@ -995,6 +1026,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return out
 
+        if reply.hostile is not None:
+            if stream:
+                answers = [chunk(kind, piece, False) for kind, piece in pieces] + [final("", "")]
+            else:
+                answers = [final(thought, text)]
+            self._send_hostile(reply, answers, stream=stream)
+            return
+
         if not stream:
             for _ in pieces:
                 self._wait(reply.chunk_delay_seconds)
@@ -1038,6 +1077,73 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Abort
         if self.standin._stopping.is_set():
             raise _Abort
+
+    # -- hostile answers ----------------------------------------------------------------------
+
+    def _send_hostile(self, reply: Reply, answers: list[dict[str, Any]], *, stream: bool) -> None:
+        """Send `answers` (one JSON object, or the stream's lines) as ``reply.hostile`` says."""
+        encoded = [
+            json.dumps(a, ensure_ascii=False, separators=(",", ":")).encode() for a in answers
+        ]
+        if reply.hostile == "invalid_json":  # the framing is right, the JSON is cut in half
+            encoded[-1] = encoded[-1][: len(encoded[-1]) // 2]
+        if stream:
+            body = b"".join(b"%x\r\n%s\n\r\n" % (len(line) + 1, line) for line in encoded)
+            body += b"0\r\n\r\n"
+            fields = {"Content-Type": "application/x-ndjson", "Transfer-Encoding": "chunked"}
+        else:
+            body = encoded[0]
+            fields = {
+                "Content-Type": "application/json; charset=utf-8",
+                "Content-Length": str(len(body)),
+            }
+        fields = {"Date": self.date_time_string(), **fields}
+        head = "HTTP/1.1 200 OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items())
+        head_bytes = (head + "\r\n").encode()
+        interval = reply.hostile_interval_seconds
+        if reply.hostile == "slow_headers":
+            for byte in head_bytes:
+                self._write_now(bytes([byte]))
+                self._pause(interval)
+            self._write_now(body)
+            return
+        self._write_now(head_bytes)
+        if reply.hostile == "trickle":
+            for byte in body:
+                self._pause(interval)
+                self._write_now(bytes([byte]))
+        elif reply.hostile == "stall_after_headers":
+            while True:
+                self._pause(3600)
+        elif reply.hostile == "drop_mid_body":
+            self._write_now(body[: len(body) // 2])
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+        else:
+            self._write_now(body)
+
+    def _write_now(self, data: bytes) -> None:
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _pause(self, seconds: float) -> None:
+        """Wait `seconds`; raise _Abort as soon as the client hangs up or the stand-in stops."""
+        end = time.monotonic() + seconds
+        while not self.standin._stopping.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            if readable:
+                try:
+                    hung_up = not self.connection.recv(1, socket.MSG_PEEK)
+                except OSError:
+                    hung_up = True
+                if hung_up:
+                    raise _Abort
+                time.sleep(min(left, 0.05))  # the client sent more: not a hang-up
+        raise _Abort
 
     # -- I/O ----------------------------------------------------------------------------------
 

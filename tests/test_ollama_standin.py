@@ -372,6 +372,66 @@ def test_delayed_reply_times_out_and_does_not_block_stop() -> None:
     standin.check()
 
 
+# -- hostile answers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_a_trickle_delivers_the_faithful_answer_byte_by_byte(
+    ollama_standin: OllamaStandIn, raw: httpx.Client, stream: bool
+) -> None:
+    ollama_standin.reply(Reply("fixed", hostile="trickle", hostile_interval_seconds=0.001))
+    body = {"model": MODEL, "prompt": "x", "stream": stream}
+    with raw.stream("POST", "/api/generate", json=body) as response:
+        assert response.status_code == 200
+        pieces = list(response.iter_raw(1))
+    assert len(pieces) > 20  # it came a byte at a time
+    trickled = [json.loads(line) for line in b"".join(pieces).splitlines()]
+    ollama_standin.reply("fixed")
+    normal = [json.loads(line) for line in raw.post("/api/generate", json=body).text.splitlines()]
+    assert [sorted(answer) for answer in trickled] == [sorted(answer) for answer in normal]
+    assert "".join(answer["response"] for answer in trickled) == "fixed"
+
+
+def test_a_stall_after_headers_ends_when_the_client_hangs_up(ollama_standin: OllamaStandIn) -> None:
+    ollama_standin.reply(Reply("fixed", hostile="stall_after_headers"))
+    with (
+        httpx.Client(base_url=ollama_standin.url, timeout=0.5) as http,
+        http.stream("POST", "/api/generate", json={"model": MODEL, "prompt": "x"}) as response,
+    ):
+        assert response.status_code == 200  # the headers came at once
+        with pytest.raises(httpx.ReadTimeout):
+            response.read()
+    deadline = time.monotonic() + 2
+    while ollama_standin._connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not ollama_standin._connections  # the handler noticed and let go
+
+
+def test_slow_headers_outlast_a_per_read_timeout(ollama_standin: OllamaStandIn) -> None:
+    ollama_standin.reply(Reply("fixed", hostile="slow_headers", hostile_interval_seconds=0.01))
+    started = time.monotonic()
+    with httpx.Client(base_url=ollama_standin.url, timeout=0.3) as http:
+        answer = http.post("/api/generate", json={"model": MODEL, "prompt": "x", "stream": False})
+    # Every byte came within the 0.3 s read timeout; the headers alone took longer than it.
+    assert time.monotonic() - started > 0.6
+    assert answer.status_code == 200 and answer.json()["response"] == "fixed"
+
+
+def test_a_drop_mid_body_and_invalid_json(
+    ollama_standin: OllamaStandIn, client: ollama.Client
+) -> None:
+    ollama_standin.reply(Reply("fixed " * 50, hostile="drop_mid_body"))
+    with pytest.raises(httpx.RemoteProtocolError, match="without sending complete"):
+        client.generate(model=MODEL, prompt="x")
+    ollama_standin.reply(Reply("fixed", hostile="invalid_json"))
+    with pytest.raises(json.JSONDecodeError):
+        client.generate(model=MODEL, prompt="x")
+    with pytest.raises(json.JSONDecodeError):
+        list(client.generate(model=MODEL, prompt="x", stream=True))
+    with pytest.raises(ValueError, match="hostile must be one of"):
+        Reply("x", hostile="rude")  # type: ignore[arg-type]
+
+
 # -- scripting and recording --------------------------------------------------------------------
 
 
