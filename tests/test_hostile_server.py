@@ -10,10 +10,13 @@ bench/hostile_server.py measures whole cycles against the same servers.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import time
 
 import pytest
+from daemon_process import DaemonProcess
 from ollama_standin import Reply
 
 TIMEOUT = 3
@@ -124,4 +127,28 @@ def test_a_refused_connection_is_recorded_as_not_asked(workspace):
         f"model not asked: cannot reach Ollama at http://127.0.0.1:{port}"
     )
     assert "Connection refused" in attempt["reason"]
+    assert path.read_bytes() == BROKEN_PY.encode()
+
+
+def test_the_daemon_lets_go_of_the_cycle_lock_when_a_trickle_is_cut_off(user):
+    """In `mechanic run` the cycle lock outlives no request: `once` can run right after."""
+    path = user.file("calc.py", BROKEN_PY)
+    past = time.time() - 3600  # broken before the daemon started: its first cycle takes it
+    os.utime(path, (past, past))
+    user.write_config(
+        mechanic={"interval_minutes": 60, "quiet_seconds": 1},
+        llm={"backend": "ollama", "host": user.ollama.url, "timeout_seconds": TIMEOUT},
+    )
+    user.ollama.reply(Reply(FIXED_PY, hostile="trickle"))
+    daemon = DaemonProcess(user)
+    try:
+        skipped = daemon.wait_for("repair.skipped", timeout=TIMEOUT + SLACK + START_ALLOWANCE)
+        assert re.search(TIMED_OUT, skipped["reason"])
+        daemon.wait_for("cycle.done", timeout=SLACK + START_ALLOWANCE)
+        second = user.run("once", "--json", timeout=TIMEOUT + SLACK + START_ALLOWANCE)
+        assert "another mechanic cycle is running" not in second.stderr
+        assert second.returncode == 1, second.stderr  # it ran: the file is still broken
+        assert daemon.proc.poll() is None
+    finally:
+        daemon.close()
     assert path.read_bytes() == BROKEN_PY.encode()
