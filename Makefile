@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/signals.py
 	$(BIN)/python bench/block_prompt_size.py
 	$(BIN)/python bench/probe_cycle.py
+	$(BIN)/python bench/hostile_server.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache
