@@ -423,3 +423,29 @@ def test_two_faults_apart_are_both_fixed_the_authors_way(checkers, tmp_path):
     broken = "function f(p) {\n  if (!p {\n    return 0;\n  }\n  log('x' + p;\n}\n"
     fixed = "function f(p) {\n  if (!p) {\n    return 0;\n  }\n  log('x' + p);\n}\n"
     assert _fix(checkers, tmp_path, "two.js", broken) == fixed
+
+
+SINGLE_FAULTS_THE_AUTHORS_WAY = {
+    "an empty list argument keeps its bracket": (
+        "def f(g, x):\n    return g(x, [)\n",
+        "def f(g, x):\n    return g(x, [])\n",
+    ),
+    "a closer lost from its own line goes back there, not before the last comma": (
+        "def f(g):\n    x = g(\n        a=1,\n        b=2,\n    \n    return x\n",
+        "def f(g):\n    x = g(\n        a=1,\n        b=2,\n    )\n    return x\n",
+    ),
+    "names of the program are not quoted as text": (
+        "def f(iterable):\n    return set(map(frozenset iterable))\n",
+        "def f(iterable):\n    return set(map(frozenset, iterable))\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SINGLE_FAULTS_THE_AUTHORS_WAY))
+def test_single_faults_are_not_fixed_into_another_meaning(checkers, tmp_path, kind):
+    import ast
+
+    broken, fixed = SINGLE_FAULTS_THE_AUTHORS_WAY[kind]
+    result = _fix(checkers, tmp_path, "single.py", broken)
+    assert result is not None
+    assert ast.dump(ast.parse(result)) == ast.dump(ast.parse(fixed))  # the same program

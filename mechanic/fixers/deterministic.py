@@ -408,10 +408,8 @@ class _Generator:
                     # Back at the opener's level: the construct ended just before.
                     if here.text != closer:
                         spots.append((base - 0.3, here.start))
-                    if not self.python:
-                        spots.extend(
-                            self._blank_lines_between(last_code_line, here.line, base - 0.35)
-                        )
+                    # A closer alone on its line leaves that line blank when lost.
+                    spots.extend(self._blank_lines_between(last_code_line, here.line, base - 0.35))
                     spots.append((base - 0.2, self._end_spot(last_code_line, closer)))
                     break
                 last_code_line = here.line
@@ -585,6 +583,9 @@ class _Generator:
             for word in _near_keywords(token.text, self.keywords, short=unique):
                 cost = hint + (0.0 if unique else 0.6) + self._distance(token.start) * 0.3
                 self.add(cost - (0.1 if unique else 0.0), (token.start, token.end, word))
+
+    def builtin(self, name: str) -> bool:
+        return name in _BUILTINS
 
     def _known_builtin(self, name: str) -> bool:
         return name in _BUILTINS

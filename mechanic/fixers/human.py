@@ -142,8 +142,8 @@ def _adjacent(a: Token, b: Token) -> bool:
 
 def _unquoted_text(g: _Generator, line: int) -> None:
     """`print(Hello world)` -> `print("Hello world")`: words a person meant as text, in
-    a call's parentheses on one line, at least one of them a name the file uses nowhere
-    else. Quoted with the file's usual quote."""
+    a call's parentheses on one line, each a word the file uses nowhere else and no
+    builtin. Quoted with the file's usual quote."""
     tokens = g.tokens_on(line)
     contexts = _contexts(tokens)
     for i, opener in enumerate(tokens):
@@ -164,8 +164,11 @@ def _unquoted_text(g: _Generator, line: int) -> None:
         gaps = [g.text[a.end : b.start] for a, b in itertools.pairwise(inside)]
         if not any(gap.strip() == "" and gap for gap in gaps):
             continue
-        if not any(t.kind == "name" and g.counts.get(t.text, 0) == 1 for t in inside):
-            continue
+        names = [t for t in inside if t.kind == "name"]
+        if not names or not all(
+            g.counts.get(t.text, 0) == 1 and not g.builtin(t.text) for t in names
+        ):
+            continue  # `map(frozenset iterable)`: names of the program, not text
         body = g.text[inside[0].start : inside[-1].end]
         quote = "'" if g.text.count("'") > g.text.count('"') else '"'
         if quote in body:

@@ -143,6 +143,9 @@ def _span(g: _Generator, s: Structure, start: int, end: int, removed: str, new: 
             return f"deletes {removed.strip()!r}"
         if start > 0 and end < len(text) and _word(text[start - 1]) and _word(text[end]):
             return "merges two words"
+        following = text[end : end + 200].lstrip()
+        if removed.strip() in OPENERS and following[:1] in (*CLOSERS, ","):
+            return "drops an operand"  # `f(a, [)` -> `f(a, )`: the `[]` was an argument
         return None
     if removed and new:
         old, fresh = removed.strip(), new.strip()
@@ -318,7 +321,7 @@ def meaning_refusal(
         tree, found = parsed
         if found:
             return f"the compiler warns: {found[0]}"
-        why = _tuple_made(tree, lines)
+        why = _tuple_made(tree, lines, fixed.split("\n"))
         if why:
             return why
     if static:
@@ -363,7 +366,7 @@ def _touches(text: str, start: int, end: int, placed: list[tuple[int, int]]) -> 
     return False
 
 
-def _tuple_made(tree: ast.AST, lines: set[int]) -> str | None:
+def _tuple_made(tree: ast.AST, lines: set[int], source: list[str]) -> str | None:
     for node in ast.walk(tree):
         value = None
         if isinstance(node, ast.Expr):
@@ -376,4 +379,12 @@ def _tuple_made(tree: ast.AST, lines: set[int]) -> str | None:
             span = set(range(value.lineno, (value.end_lineno or value.lineno) + 1))
             if span & lines:
                 return "makes a tuple of a statement, condition or raised value"
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)):
+            value = node.value
+            if isinstance(value, ast.Tuple) and len(value.elts) == 1:
+                span = set(range(value.lineno, (value.end_lineno or value.lineno) + 1))
+                line = source[value.lineno - 1] if value.lineno <= len(source) else ""
+                bare = line.encode()[value.col_offset : value.col_offset + 1] != b"("
+                if bare and span & lines:
+                    return "makes a one-element tuple"  # `x = f(a),` after a closer moved
     return None
