@@ -11,15 +11,14 @@ mechanic/redact.py for what counts as one).
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from mechanic.checkers.base import Checker, Finding
 from mechanic.redact import scrub, secret_values
+from mechanic.userfile import read_regular
 
 _WORD = re.compile(r"[\w\-.~+/=]{3,}")
 _CONTEXT_LINES = 3
@@ -51,15 +50,6 @@ def _quoted_secrets(message: str, source: bytes) -> set[str]:
     return secrets
 
 
-def _read_regular(path: Path) -> bytes:
-    # Never block on a FIFO swapped in since the check: regular files only.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path}: not a regular file")
-        return handle.read()
-
-
 class RedactingChecker(Checker):
     def __init__(self, inner: Checker) -> None:
         self.inner = inner
@@ -83,7 +73,7 @@ class RedactingChecker(Checker):
     @staticmethod
     def _scrub_from_disk(path: Path, finding: Finding) -> Finding:
         try:
-            source = _read_regular(path)
+            source = read_regular(path)
         except OSError:  # gone since: no source, so mask the shapes alone
             return dataclasses.replace(finding, message=scrub(finding.message))
         return scrubbed(finding, source)
