@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 MAX_BLOCK_LINES = 120  # a longer unit is narrowed to a window inside it
@@ -51,7 +52,10 @@ def indent_of(line: str) -> int:
 
 # --- Python -----------------------------------------------------------------
 
-_PY_HEADER = re.compile(r"^[ \t]*(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)")
+_PY_HEADER = re.compile(r"^[ \t]*+(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)")
+_PY_SPECIAL = re.compile(r"[#'\"]")
+# The end of a one-line string: its quote, escapes skipped (an unclosed one ends the line).
+_PY_STRING_END = {q: re.compile(rf"(?:[^{q}\\]|\\.)*+{q}") for q in "'\""}
 
 
 def _python_code_lines(lines: list[str]) -> tuple[list[bool], list[bool]]:
@@ -74,19 +78,19 @@ def _python_code_lines(lines: list[str]) -> tuple[list[bool], list[bool]]:
                     break
                 i, triple = end + 3, None
                 continue
-            ch = line[i]
+            # Straight to the next character that matters (regex speed, not a
+            # Python step per character: a 1 MB line costs milliseconds).
+            found = _PY_SPECIAL.search(line, i)
+            if found is None:
+                break
+            i, ch = found.start(), found.group()
             if ch == "#":
                 break
-            if ch in "'\"":
-                if line.startswith(ch * 3, i):
-                    triple, i = ch * 3, i + 3
-                    continue
-                i += 1
-                while i < n and line[i] != ch:
-                    i += 2 if line[i] == "\\" else 1
-                i += 1
+            if line.startswith(ch * 3, i):
+                triple, i = ch * 3, i + 3
                 continue
-            i += 1
+            stop = _PY_STRING_END[ch].match(line, i + 1)
+            i = n if stop is None else stop.end()
         stripped = line.strip()
         code.append(not starts_in_string and bool(stripped) and not stripped.startswith("#"))
         inside.append(starts_in_string)
@@ -103,12 +107,11 @@ def _escaped(line: str, index: int) -> bool:
 def _python_layout(lines: list[str]) -> _Layout:
     code, inside = _python_code_lines(lines)
     indent = [indent_of(line) for line in lines]
+    headers = {h: m for h, line in enumerate(lines) if code[h] and (m := _PY_HEADER.match(line))}
+    ends = _ends_by_indent(lines, code, indent, headers, inside)
     units = []
-    for h, line in enumerate(lines):
-        match = _PY_HEADER.match(line) if code[h] else None
-        if not match:
-            continue
-        end = _end_by_indent(lines, code, indent, h, inside)
+    for h, match in headers.items():
+        end = ends[h]
         start = h
         while start > 0 and code[start - 1] and lines[start - 1].lstrip().startswith("@"):
             if indent[start - 1] != indent[h]:
@@ -118,30 +121,40 @@ def _python_layout(lines: list[str]) -> _Layout:
     return _Layout(code, indent, units, inside)
 
 
-def _end_by_indent(
-    lines: list[str], code: list[bool], indent: list[int], h: int, inside: list[bool]
-) -> int:
-    """End (exclusive) of the unit headed at line h: before the next code line
-    indented no deeper than the header. A closing bracket at the header's depth
-    belongs to it (a multi-line signature's `):`, a JavaScript `}`). Trailing
-    blank and comment lines are left out."""
-    last = h
-    for j in range(h + 1, len(lines)):
+def _ends_by_indent(
+    lines: list[str], code: list[bool], indent: list[int], heads: Iterable[int], inside: list[bool]
+) -> dict[int, int]:
+    """End (exclusive) of the unit headed at each line of `heads`: before the next
+    code line indented no deeper than the header. A closing bracket at the header's
+    depth belongs to it (a multi-line signature's `):`, a JavaScript `}`). Trailing
+    blank and comment lines are left out.
+
+    One pass with a stack of the headers still open, so deep nesting costs no
+    more than flat code (a scan per header was quadratic in the depth)."""
+    starts = set(heads)
+    ends: dict[int, int] = {}
+    open_heads: list[int] = []  # indents never decrease from bottom to top
+    last = -1  # the last line a unit still open would take in
+    for j in range(len(lines)):
         if inside[j]:  # a string or comment running on from the line before
             last = j
-            continue
-        if not code[j]:
-            continue
-        if indent[j] <= indent[h]:
+        elif code[j]:
             opener = lines[j].lstrip()[:1]
-            if indent[j] == indent[h] and opener in (")", "]", "}"):
-                last = j
-                if opener == "}":
-                    break
-                continue
-            break
-        last = j
-    return last + 1
+            while open_heads and indent[open_heads[-1]] >= indent[j]:
+                h = open_heads[-1]
+                if indent[h] == indent[j] and opener in (")", "]"):
+                    break  # the header's own closing bracket: it stays open
+                open_heads.pop()
+                ends[h] = j + 1 if indent[h] == indent[j] and opener == "}" else last + 1
+            # Headers left below the top of the stack at the same depth (each kept
+            # open by a bracket) stay open too: their bracket rule is the same.
+            last = j
+        if j in starts:
+            open_heads.append(j)
+            last = j
+    for h in open_heads:
+        ends[h] = last + 1
+    return ends
 
 
 # --- JavaScript -------------------------------------------------------------
@@ -281,17 +294,20 @@ def _js_layout(lines: list[str]) -> _Layout:
     closes: dict[int, int] = {}
     for opened, closed in pairs:
         closes[opened] = max(closes.get(opened, opened), closed)
+    heads = [
+        h for h, line in enumerate(lines) if code[h] and "{" in line and _JS_HEADER.search(line)
+    ]
+    by_indent = _ends_by_indent(lines, code, indent, heads, inside)
     units = []
-    for h, line in enumerate(lines):
-        if not code[h] or "{" not in line or not _JS_HEADER.search(line):
-            continue
+    for h in heads:
+        line = lines[h]
         closed = closes.get(h)
         # Braces are trusted when the closing one sits at the header's depth, as
         # formatted code has it; a fault can pair braces wrongly, indentation not.
         if closed is not None and (closed == h or indent[closed] == indent[h]):
             end = closed + 1
         else:
-            end = _end_by_indent(lines, code, indent, h, inside)
+            end = by_indent[h]
         name = re.sub(r"\s+", " ", line.strip())[:60]
         units.append(Block(h, end, "unit", name))
     return _Layout(code, indent, units, inside)

@@ -4,9 +4,11 @@ model's block answer back: what is spliced in, what is refused."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mechanic.answer import Rejected, block_from_answer
-from mechanic.blocks import Block, find_block, imports_and_names, splice
+from mechanic.blocks import Block, _ends_by_indent, find_block, imports_and_names, splice
 
 PY = """\
 import os
@@ -220,3 +222,50 @@ def test_a_block_rewritten_into_something_else_is_refused():
 def test_a_cut_off_block_answer_is_refused():
     with pytest.raises(Rejected, match="cut off"):
         block_from_answer("def b():\n    return (2)", FILE, 3, 5, done_reason="length")
+
+
+# --- unit ends in one pass -------------------------------------------------------
+
+
+def _end_by_indent_reference(lines, code, indent, h, inside):
+    """The rule, one header at a time (what blocks.py did before, quadratic in depth)."""
+    last = h
+    for j in range(h + 1, len(lines)):
+        if inside[j]:
+            last = j
+            continue
+        if not code[j]:
+            continue
+        if indent[j] <= indent[h]:
+            opener = lines[j].lstrip()[:1]
+            if indent[j] == indent[h] and opener in (")", "]", "}"):
+                last = j
+                if opener == "}":
+                    break
+                continue
+            break
+        last = j
+    return last + 1
+
+
+LINE = st.tuples(
+    st.integers(0, 4), st.sampled_from(["x", "def f(", ")", "]", "}", "if a {", "", "# c"])
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(LINE, st.booleans(), st.booleans()), max_size=30))
+def test_unit_ends_in_one_pass_follow_the_one_header_rule(rows):
+    lines = ["  " * depth + text for (depth, text), _, _ in rows]
+    inside = [flag for _, flag, _ in rows]
+    code = [bool(line.strip()) and not flag for line, flag in zip(lines, inside, strict=True)]
+    heads = [h for h, (_, _, head) in enumerate(rows) if head and code[h]]
+    indent = [len(line) - len(line.lstrip()) for line in lines]
+    ends = _ends_by_indent(lines, code, indent, heads, inside)
+    assert ends == {h: _end_by_indent_reference(lines, code, indent, h, inside) for h in heads}
+
+
+def test_deeply_nested_units_each_end_where_their_body_does():
+    lines = [" " * d + f"def f{d}():" for d in range(1000)] + [" " * 1000 + "pass", "y = 1"]
+    found = find_block(lines, "python", [1000])
+    assert (found.start, found.end, found.header) == (999, 1001, "def f999")
