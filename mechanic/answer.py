@@ -79,7 +79,8 @@ def _trim_prose(text: str) -> str:
 
 
 def _non_blank(text: str) -> int:
-    return sum(1 for ch in text if not ch.isspace())
+    # str.split() drops exactly the characters isspace() names, at C speed.
+    return sum(map(len, text.split()))
 
 
 def review(code: str, original: str) -> None:

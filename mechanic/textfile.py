@@ -90,14 +90,11 @@ def encode(text: str, fmt: TextFormat) -> bytes:
     return fmt.bom + text.encode(fmt.encoding)
 
 
-def _aligned(old: list[str], new: list[str]) -> list[tuple[int, int]]:
-    """(old index, new index) of lines that are the same code, whitespace aside."""
+def _aligned(old: list[str], new: list[str]) -> list[linediff.Match]:
+    """Runs of lines that are the same code, whitespace aside (linear time: see
+    mechanic/linediff.py for why not difflib)."""
     matcher = linediff.matcher([line.strip() for line in old], [line.strip() for line in new])
-    return [
-        (block.a + k, block.b + k)
-        for block in matcher.get_matching_blocks()
-        for k in range(block.size)
-    ]
+    return [block for block in matcher.get_matching_blocks() if block.size]
 
 
 def _tab_width(pairs: list[tuple[str, str]]) -> int:
@@ -115,10 +112,16 @@ def _own_whitespace(new: list[str], old: list[str]) -> list[str]:
         and not any(line.startswith(" ") for line in old)
         and not any(line.startswith("\t") for line in new)
     )
-    pairs = _aligned(old, new)
+    out, kept = list(new), [False] * len(new)
+    pairs: list[tuple[int, int]] = []
+    for i, j, size in _aligned(old, new):
+        if old[i : i + size] == new[j : j + size]:
+            # Kept byte for byte (most of a file): nothing to give back, and no
+            # tab-indented line among them to measure a tab width on.
+            kept[j : j + size] = [True] * size
+        else:
+            pairs += [(i + k, j + k) for k in range(size)]
     width = _tab_width([(old[i], new[j]) for i, j in pairs]) if expanded else 0
-    out = list(new)
-    kept = set()
     for i, j in pairs:
         before, after = old[i], new[j]
         restorable = before.rstrip() == after.rstrip() or (
@@ -127,10 +130,10 @@ def _own_whitespace(new: list[str], old: list[str]) -> list[str]:
         # Trailing blanks after a backslash are a syntax error a fix may remove.
         if restorable and not before.rstrip().endswith("\\"):
             out[j] = before
-            kept.add(j)
+            kept[j] = True
     if width:  # lines the model changed: its spaces back into the file's tabs
         for j, line in enumerate(out):
-            if j not in kept:
+            if not kept[j]:
                 body = line.lstrip(" ")
                 spaces = len(line) - len(body)
                 out[j] = "\t" * (spaces // width) + " " * (spaces % width) + body
