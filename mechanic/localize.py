@@ -30,7 +30,7 @@ log = structlog.get_logger("mechanic.localize")
 TRUNCATED_SHARE = 0.7
 END_LINES = 3  # "at its end": the error within this many lines of the last one
 GIT_TIMEOUT_S = 5.0
-_CONFLICT = (re.compile(r"^<{7}(?: |$)"), re.compile(r"^={7}$"), re.compile(r"^>{7}(?: |$)"))
+_CONFLICT = tuple(re.compile(p, re.M) for p in (r"^<{7}(?: |$)", r"^={7}$", r"^>{7}(?: |$)"))
 _EOF_ERROR = re.compile(r"end of input|EOF|was never closed|unterminated|Unterminated", re.I)
 
 
@@ -103,14 +103,13 @@ def changed_region(current: list[str], before: list[str]) -> tuple[int, int] | N
 def conflict_markers(lines: list[str]) -> int | None:
     """The 1-based line of the first merge-conflict marker, when the file holds
     a complete set (<<<<<<<, =======, >>>>>>>)."""
-    seen = [None, None, None]
-    for number, line in enumerate(lines, 1):
-        for index, pattern in enumerate(_CONFLICT):
-            if seen[index] is None and pattern.match(line):
-                seen[index] = number
-    if all(seen):
-        return seen[0]
-    return None
+    # One regex search per marker over the whole text (C speed), not three
+    # matches per line in Python: a 1 MB file costs milliseconds.
+    text = "\n".join(lines)
+    found = [pattern.search(text) for pattern in _CONFLICT]
+    if not all(found):
+        return None
+    return text.count("\n", 0, found[0].start()) + 1
 
 
 def needs_a_person(text: str, finding: Finding, base: Baseline | None) -> tuple[str, str] | None:
