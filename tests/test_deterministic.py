@@ -449,3 +449,9 @@ def test_single_faults_are_not_fixed_into_another_meaning(checkers, tmp_path, ki
     result = _fix(checkers, tmp_path, "single.py", broken)
     assert result is not None
     assert ast.dump(ast.parse(result)) == ast.dump(ast.parse(fixed))  # the same program
+
+
+def test_python_2_raise_with_a_traceback_is_not_translated(checkers, tmp_path):
+    broken = 'import sys\n\n\ndef f(x):\n    raise ValueError, "bad", sys.exc_info()[2]\n'
+    fixed = _fix(checkers, tmp_path, "tb.py", broken)
+    assert fixed is None or "raise ValueError(" not in fixed

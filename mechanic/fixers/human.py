@@ -278,8 +278,10 @@ def _py_two_statement_forms(g: _Generator, line: int) -> None:
         return
     if tokens[0].text == "raise":
         end = _statement_end(g, line)
-        if end is None:
-            return
+        contexts = _contexts(tokens)
+        more = any(t.text == "," and contexts[k] < 0 for k, t in enumerate(tokens) if k > comma)
+        if end is None or more:
+            return  # `raise E, "msg", tb` passes a traceback: no sure translation
         after = tokens[comma + 1].start
         _trusted(g, _cost(g, line), (tokens[comma - 1].end, after, "("), (end, end, ")"))
     elif tokens[0].text == "except" and tokens[-1].text == ":" and comma + 2 == len(tokens) - 1:
