@@ -455,3 +455,10 @@ def test_python_2_raise_with_a_traceback_is_not_translated(checkers, tmp_path):
     broken = 'import sys\n\n\ndef f(x):\n    raise ValueError, "bad", sys.exc_info()[2]\n'
     fixed = _fix(checkers, tmp_path, "tb.py", broken)
     assert fixed is None or "raise ValueError(" not in fixed
+
+
+def test_a_tuple_that_lost_its_comma_gets_it_back_but_an_operand_does_not(checkers, tmp_path):
+    assert _fix(checkers, tmp_path, "t.py", "def f(a, b):\n    return (a b)\n") == (
+        "def f(a, b):\n    return (a, b)\n"
+    )
+    assert _fix(checkers, tmp_path, "t.py", "def f(x):\n    return (x  32) * 5 / 9\n") is None

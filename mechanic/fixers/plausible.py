@@ -66,6 +66,10 @@ _GROUP_AFTER = frozenset(
     ]
 )
 _EMPTY_PAIRS = ("()", "[]", "{}")
+# In Python, a parenthesised group after these is as often a tuple as not; after a
+# condition's keyword or an operator it is an operand (`while (k  10 > 0)`).
+_TUPLE_ENDS = frozenset((")", "]", "}", ",", ":", ";", "=", "in", "for", "if", "else"))
+_TUPLE_AFTER = frozenset(("=", "(", "[", "{", ",", ":", "return", "yield", "in", "->"))
 _COMPARISONS = frozenset(("==", "===", "!=", "!==", "<=", ">="))
 
 
@@ -256,6 +260,10 @@ def _comma(g: _Generator, s: Structure, offset: int) -> str | None:
     if not g.python and before is not None and before.text == "for":
         return None
     closer = s.match.get(opener)
+    after = s.tokens[closer + 1] if closer is not None and closer + 1 < len(s.tokens) else None
+    ends = after is None or after.line != s.tokens[closer].line or after.text in _TUPLE_ENDS
+    if g.python and (before is None or before.text in _TUPLE_AFTER) and ends:
+        return None  # `x = (1 2)`, `return (a b)`: a tuple that lost its comma
     if closer is not None:
         if closer + 1 < len(s.tokens) and s.tokens[closer + 1].text == "=>":
             return None  # arrow parameters
