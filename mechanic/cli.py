@@ -732,7 +732,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     language = language_of(real)
     if guard.is_protected(path) or language is None:
         why = "is protected or outside every watch root" if language else "has no checker"
-        print(f"mechanic: {path} {why}: not restored", file=sys.stderr)
+        print(f"mechanic: {shown(path)} {why}: not restored", file=sys.stderr)
         return EXIT_BROKEN
     with (
         Store.open(config.mechanic.state_dir) as store,
@@ -744,12 +744,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if good is None:
             good, source = git_head_version(real), "version at git HEAD"
         if good is None:
-            print(f"mechanic: no good version of {path} is known", file=sys.stderr)
+            print(f"mechanic: no good version of {shown(path)} is known", file=sys.stderr)
             return EXIT_BROKEN
         try:
             current = read_regular(real)
         except OSError as exc:
-            print(f"mechanic: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            print(f"mechanic: cannot read {shown(path)}: {exc.strerror}", file=sys.stderr)
             return EXIT_BROKEN
         result = restore_version(
             real,
@@ -781,10 +781,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
         "restore." + result.outcome, file=str(real), reason=result.reason, attempt=record.id
     )
     if result.outcome != "applied":
-        print(f"mechanic: {path} not restored: {result.reason}", file=sys.stderr)
+        print(f"mechanic: {shown(path)} not restored: {readable(result.reason)}", file=sys.stderr)
         return EXIT_BROKEN
     print(
-        f"restored {path} to its {source}; the bytes it held are in {result.backup_path}"
+        f"restored {shown(path)} to its {source};"
+        f" the bytes it held are in {shown(result.backup_path or '')}"
         f" (undo: mechanic revert {record.id})"
     )
     return EXIT_OK

@@ -38,6 +38,7 @@ def diagnose(config_path: Path) -> tuple[Config | None, list[Check]]:
         _backend,
         _node,
         _state_folder,
+        _state_store,
         _watch_roots,
         _errorlogs,
         _test_commands,
@@ -179,6 +180,28 @@ def _state_folder(config: Config) -> Iterator[Check]:
             )
         else:
             yield Check(key, OK, f"{folder} is writable")
+
+
+def _state_store(config: Config) -> Iterator[Check]:
+    """The store opens as mechanic's and passes SQLite's integrity check."""
+    from mechanic.errors import StoreError, StoreUnusable
+    from mechanic.names import shown
+    from mechanic.store import check_store
+
+    try:
+        report = check_store(config.mechanic.state_dir)
+    except StoreError as exc:  # busy: another process holds it
+        yield Check("store", NOTE, str(exc))
+        return
+    where = shown(report.path)
+    if not report.exists:
+        yield Check("store", OK, f"no store yet at {where}: the first cycle makes it")
+    elif report.problem:
+        command = f"{StoreUnusable.REBUILD} --config {shlex.quote(str(config.source))}"
+        fix = command if StoreUnusable.REBUILD in (report.repair or "") else report.repair
+        yield Check("store", PROBLEM, report.problem, fix)
+    else:
+        yield Check("store", OK, f"{where}: integrity ok, store {report.store_id}")
 
 
 def _watch_roots(config: Config) -> Iterator[Check]:

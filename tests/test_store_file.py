@@ -270,3 +270,12 @@ def test_reject_refuses_a_patch_whose_file_changed_unless_told(workspace):
     assert done.returncode == 0, done.stderr
     assert workspace.run("pending", "--json").json == []
     assert path.read_bytes() == b"X = 1\n"
+
+
+def test_doctor_names_an_unusable_store_and_its_repair(workspace):
+    workspace.state.mkdir()
+    _store(workspace).write_bytes(b"")
+    result = workspace.run("doctor")
+    assert result.returncode == 1
+    assert "problem  store" in result.stdout and "is empty (0 bytes)" in result.stdout
+    assert f"fix: mechanic store check --rebuild --config {workspace.config_path}" in result.stdout
