@@ -9,6 +9,9 @@ import json
 import os
 from pathlib import Path
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 BROKEN_PY = b"def f(:\n    return 1\n"
 FIXED_PY = b"def f():\n    return 1\n"
 BROKEN_JS = b"function f() {\n  return [1, 2;\n}\n"
@@ -118,3 +121,37 @@ def _attempt_ids(workspace) -> dict[str, int]:
     log = (workspace.state / "mechanic.log").read_text(encoding="utf-8")
     events = [json.loads(line) for line in log.splitlines()]
     return {Path(e["file"]).name: e["attempt"] for e in events if e["event"] == "repair.applied"}
+
+
+_NAME_BYTES = st.binary(min_size=1, max_size=60).map(
+    lambda b: b.replace(b"/", b"_").replace(b"\x00", b"_")
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=_NAME_BYTES, second=_NAME_BYTES)
+@example(first=b"\x9b", second=b"\xc2\x9b")  # a lone byte, and U+009B in UTF-8
+@example(first=b"a\\nb", second=b"a\nb")  # a backslash and an n, and a newline
+def test_two_names_never_show_the_same_and_each_shows_on_one_printable_line(first, second):
+    from mechanic.names import shown
+
+    a, b = shown(os.fsdecode(first)), shown(os.fsdecode(second))
+    assert a.isprintable() and a.encode("utf-8")  # one line, valid UTF-8
+    assert (a == b) == (first == second)
+
+
+@settings(max_examples=100, deadline=None)
+@given(names=st.lists(_NAME_BYTES, min_size=1, max_size=5, unique=True))
+def test_the_store_gives_back_every_name_byte_for_byte(tmp_path_factory, names):
+    from mechanic.store import AttemptRecord, Store
+
+    state = tmp_path_factory.mktemp("state")
+    paths = ["/w/" + os.fsdecode(name) for name in names]
+    with Store.open(state) as store:
+        ids = [store.record_attempt(AttemptRecord(p, "python", p, "applied")) for p in paths]
+        store.save_good_versions((p, "sha", os.fsencode(p)) for p in paths)
+    with Store.open(state) as store:
+        for attempt_id, path in zip(ids, paths, strict=True):
+            back = store.attempt(attempt_id)
+            assert os.fsencode(back.path) == os.fsencode(path) and back.error == path
+            assert store.good_version(path)[1] == os.fsencode(path)

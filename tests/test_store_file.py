@@ -279,3 +279,21 @@ def test_doctor_names_an_unusable_store_and_its_repair(workspace):
     assert result.returncode == 1
     assert "problem  store" in result.stdout and "is empty (0 bytes)" in result.stdout
     assert f"fix: mechanic store check --rebuild --config {workspace.config_path}" in result.stdout
+
+
+def test_accept_refuses_a_patch_that_does_not_match_its_attempt(workspace):
+    """A store whose patch row names another file than its attempt (tampered,
+    or mixed up) applies nothing to either file."""
+    workspace.write_config(mechanic={"apply": "review"})
+    a = workspace.file("a.py", BROKEN)
+    b = workspace.file("b.py", BROKEN)
+    attempts = workspace.run("once", "--json").attempts()
+    assert {n: x["outcome"] for n, x in attempts.items()} == {"a.py": "pending", "b.py": "pending"}
+    db = sqlite3.connect(_store(workspace))
+    db.execute("UPDATE pending SET path = ? WHERE id = 1", (str(b),))
+    db.commit()
+    db.close()
+    refused = workspace.run("accept", "1")
+    assert refused.returncode == 1
+    assert "does not match the attempt #1 it names" in refused.stderr
+    assert (a.read_bytes(), b.read_bytes()) == (BROKEN, BROKEN)
