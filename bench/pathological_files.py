@@ -42,6 +42,9 @@ MB = 1_000_000  # under max_file_kb's default 1,024 KiB
 
 CASES: dict[str, tuple[str, str]] = {
     # name: (file name, content)
+    # Small enough for the zero-token rung to fix: the write path (re-encoding, static
+    # check, transaction, diff) on a repetitive file.
+    "py-lines-10k": ("app.py", "x = 1\n" * 10_000 + "def main(:\n    pass\n"),
     "py-lines-40k": ("app.py", "x = 1\n" * 40_000 + "def main(:\n    pass\n"),
     "py-lines-1mb": ("app.py", "x = 1\n" * (MB // 6) + "def main(:\n    pass\n"),
     "py-parens-100k": ("app.py", "x = " + "(" * 100_000 + "\n"),
@@ -55,6 +58,7 @@ CASES: dict[str, tuple[str, str]] = {
         + "def main(:\n    pass\n",
     ),
     "py-one-line-1mb": ("app.py", "x = [" + "1, " * (MB // 3) + "\n"),
+    "js-lines-10k": ("app.js", "let x = 1;\n" * 10_000 + "function main( {\n}\n"),
     "js-lines-40k": ("app.js", "let x = 1;\n" * 40_000 + "function main( {\n}\n"),
     "js-lines-1mb": ("app.js", "x = 1;\n" * (MB // 7) + "function main( {\n}\n"),
     "js-parens-100k": ("app.js", "x = " + "(" * 100_000 + "\n"),
