@@ -302,6 +302,18 @@ class JavaScriptChecker(Checker):
             return None
         return [(str(n), int(line), int(col)) for n, line, col in answer.get("names") or []]
 
+    def shape(self, path: Path, text: str) -> tuple[list[int], list[int]] | None:
+        """Code point offsets in `text` of its comma operators (commas of a sequence
+        expression) and of the places automatic semicolon insertion ended a statement;
+        None when the text does not parse."""
+        request = {"op": "shape", "path": os.path.abspath(path), "source": text}
+        (answer,) = self._exchange([request], [path])
+        if not answer.get("parsed"):
+            return None
+        back = _code_point_offsets(text)
+        commas = [back(int(o)) for o in answer.get("commas") or []]
+        return commas, [back(int(o)) for o in answer.get("asi") or []]
+
     def close(self) -> None:
         with self._lock:
             if self._process is not None:
@@ -428,6 +440,19 @@ def _utf16_offsets(text: str):
     for char in text:
         prefix.append(prefix[-1] + (2 if ord(char) > 0xFFFF else 1))
     return lambda offset: prefix[offset]
+
+
+def _code_point_offsets(text: str):
+    """UTF-16 offset -> code point offset (the inverse of _utf16_offsets)."""
+    if text.isascii():
+        return lambda offset: offset
+    starts: list[int] = []
+    for index, char in enumerate(text):
+        starts.append(index)
+        if ord(char) > 0xFFFF:
+            starts.append(index)
+    starts.append(len(text))
+    return lambda offset: starts[min(offset, len(starts) - 1)]
 
 
 def _utf8_safe(text: str) -> bool:

@@ -251,6 +251,7 @@ function answer(line) {
     id = request.id;
     if (request.op === 'first_valid') return { id, ok: true, ...firstValid(request) };
     if (request.op === 'undeclared') return { id, ok: true, ...undeclared(request) };
+    if (request.op === 'shape') return { id, ok: true, ...shape(request) };
     const file = request.path;
     let source = request.source;
     if (typeof source !== 'string') {
@@ -439,6 +440,62 @@ function undeclared(request) {
     }
   }
   return { parsed: true, names };
+}
+
+// --- shape (the meaning guard, mechanic/meaning.py) -------------------------------------
+//
+//   {"id": n, "op": "shape", "path": P, "source": S}
+// Answers {"id": n, "ok": true, "parsed": true, "commas": [o, ...], "asi": [o, ...]}:
+// UTF-16 offsets of every comma that is a comma operator (it separates the expressions
+// of a SequenceExpression, not arguments or elements), and of every place where
+// automatic semicolon insertion ended a statement. {"parsed": false} when acorn cannot
+// parse the source. A fix that only parses because of one of these changed the program.
+
+function sequenceCommas(source, ast) {
+  const commas = [];
+  const visit = (node) => {
+    if (!node || typeof node.type !== 'string') return;
+    if (node.type === 'SequenceExpression') {
+      for (let i = 1; i < node.expressions.length; i += 1) {
+        const at = source.indexOf(',', node.expressions[i - 1].end);
+        if (at >= 0 && at < node.expressions[i].start) commas.push(at);
+      }
+    }
+    for (const key of Object.keys(node)) {
+      if (key === 'loc') continue;
+      const child = node[key];
+      if (Array.isArray(child)) for (const item of child) visit(item);
+      else if (child && typeof child.type === 'string') visit(child);
+    }
+  };
+  visit(ast);
+  return commas;
+}
+
+function shape(request) {
+  acorn = acorn || require('./vendor/acorn.js');
+  let source = request.source;
+  let shift = 0;
+  if (source.charCodeAt(0) === 0xfeff) {
+    source = source.slice(1);
+    shift = 1;
+  }
+  const mode = modeFor(request.path);
+  for (const sourceType of mode === 'module' ? ['module'] : ['commonjs', 'module']) {
+    const asi = [];
+    let ast;
+    try {
+      ast = acorn.parse(source, {
+        ecmaVersion: 'latest', sourceType, allowHashBang: true,
+        allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true,
+        onInsertedSemicolon: (end) => asi.push(end + shift),
+      });
+    } catch {
+      continue;
+    }
+    return { parsed: true, commas: sequenceCommas(source, ast).map((o) => o + shift), asi };
+  }
+  return { parsed: false, commas: [], asi: [] };
 }
 
 // Requests arrive in chunks that may hold many lines or a fraction of one (a large
