@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from mechanic import linediff
 from mechanic.redact import secret_values
 
 _THINK_BLOCK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.IGNORECASE | re.DOTALL)
@@ -40,13 +39,6 @@ _ELISIONS = [
 # Below this share of the original's non-blank characters, an answer has
 # dropped code rather than fixed it; real fixes change a few characters.
 MIN_LENGTH_RATIO = 0.6
-# A syntax fix touches a line or two. An answer that rewrites or adds more than
-# this share of the file's lines (and more than the floor) is a different
-# program that merely parses, and is refused rather than trusted.
-MAX_REWRITTEN_SHARE = 0.3
-MAX_REWRITTEN_FLOOR = 2
-MAX_ADDED_SHARE = 0.5
-MAX_ADDED_FLOOR = 5
 
 
 class Rejected(ValueError):
@@ -84,7 +76,9 @@ def _non_blank(text: str) -> int:
 
 
 def review(code: str, original: str) -> None:
-    """Raise Rejected when the candidate must not even be validated."""
+    """Raise Rejected when the candidate must not even be validated. How far it
+    strays from the fault is judged later, on its diff, by the meaning guard
+    (mechanic/meaning.py), which every rung's candidate passes."""
     if not code.strip():
         raise Rejected("the answer holds no code")
     if code.strip() == original.strip():
@@ -102,29 +96,11 @@ def review(code: str, original: str) -> None:
             f"the answer is far shorter than the original ({have} vs {had} non-blank"
             " characters): code would be lost"
         )
-    _check_scope(code, original)
     lost = [secret for secret in secret_values(original) if secret not in code]
     if lost:  # never name them: the reason goes to logs and the store
         raise Rejected(
             f"the answer drops or alters {len(lost)} secret-like value(s) the file holds"
         )
-
-
-def _check_scope(code: str, original: str) -> None:
-    # Lines are compared without their indentation, so re-indenting a block
-    # (the fix for an IndentationError) counts as keeping it.
-    old = [line.strip() for line in original.split("\n") if line.strip()]
-    new = [line.strip() for line in code.split("\n") if line.strip()]
-    matcher = linediff.matcher(old, new)
-    kept = sum(block.size for block in matcher.get_matching_blocks())
-    rewritten, added = len(old) - kept, len(new) - kept
-    if rewritten > max(MAX_REWRITTEN_FLOOR, MAX_REWRITTEN_SHARE * len(old)):
-        raise Rejected(
-            f"the answer rewrites {rewritten} of the file's {len(old)} lines;"
-            " a syntax fix changes a few"
-        )
-    if added > max(MAX_ADDED_FLOOR, MAX_ADDED_SHARE * len(old)):
-        raise Rejected(f"the answer adds {added} lines the file never had")
 
 
 def candidate_from_answer(answer: str, original: str, *, done_reason: str | None) -> str:

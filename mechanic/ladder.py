@@ -212,6 +212,7 @@ class Ladder:
                     record,
                     backup_dir=self.config.mechanic.backup_dir,
                     guard=self.guard,
+                    max_file_kb=self.config.mechanic.max_file_kb,
                     validate=self._validator(candidate),
                 )
                 if proposal.note and record.outcome != "applied":

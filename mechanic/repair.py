@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mechanic import static
+from mechanic import meaning, static
 from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard, WatchedFile
 from mechanic.errors import CheckerUnavailable
@@ -72,13 +72,15 @@ def validate_and_apply(
     *,
     backup_dir: Path,
     guard: Guard,
+    max_file_kb: int,
     validate: FixValidator | None = None,
 ) -> None:
-    """Write `text` over the file if and only if it passes: the checker; no new
-    static error (and, for a static finding, that error gone); the root's tests in
-    a throwaway copy (`validate`, where test_cmd/smoke_cmd is set). The transaction
-    checks again and writes (or, in review mode, keeps it pending). Sets the
-    record's outcome, reason, backup and diff."""
+    """Write `text` over the file if and only if it passes: the checker; the meaning
+    guard (mechanic/meaning.py: only the faulty region changes, nothing added, dropped
+    or renamed); no new static error (and, for a static finding, that error gone);
+    the root's tests in a throwaway copy (`validate`, where test_cmd/smoke_cmd is
+    set). The transaction checks again and writes (or, in review mode, keeps it
+    pending). Sets the record's outcome, reason, backup and diff."""
     try:
         fixed = encode(text, work.fmt)
     except UnicodeEncodeError as exc:
@@ -99,7 +101,16 @@ def validate_and_apply(
         )
         return
     try:
-        refused = static.refusal(work.finding, work.text, text, work.target, checker=work.checker)
+        refused = meaning.refusal(
+            work.text,
+            text,
+            language=work.finding.language,
+            finding=work.finding,
+            baseline=work.candidate.baseline,
+            max_file_kb=max_file_kb,
+            path=work.target,
+            checker=work.checker,
+        ) or static.refusal(work.finding, work.text, text, work.target, checker=work.checker)
     except CheckerUnavailable:
         refused = None  # without node there is no JavaScript analysis to consult
     if refused:

@@ -114,23 +114,6 @@ def test_extract_keeps_indentation_of_the_first_line():
     assert extract_code("```py\n    x = 1\n```") == "    x = 1"
 
 
-def test_an_answer_that_rewrites_most_of_the_file_is_refused():
-    rewritten = "\n".join(
-        [
-            "const fs = require('fs');",
-            *[f"const value_number_{n} = compute({n});" for n in range(8)],
-        ]
-    )
-    with pytest.raises(Rejected, match="rewrites"):
-        use(rewritten)
-
-
-def test_an_answer_that_appends_a_lot_of_code_is_refused():
-    extra = "\n".join(f"console.log({n});" for n in range(12))
-    with pytest.raises(Rejected, match=r"adds \d+ lines the file never had"):
-        use(FIXED + "\n" + extra)
-
-
 def test_reindenting_a_block_counts_as_keeping_it():
     original = "def f():\nreturn 1\nx = 2\ny = 3\nz = 4\nw = 5\n"
     fixed = "def f():\n    return 1\nx = 2\ny = 3\nz = 4\nw = 5\n"

@@ -213,10 +213,24 @@ def test_an_answer_straying_outside_its_block_is_refused(answer):
         block_from_answer(answer, FILE, 3, 5, done_reason="stop")
 
 
-def test_a_block_rewritten_into_something_else_is_refused():
+def test_a_block_rewritten_into_something_else_is_refused(tmp_path):
+    # The block answer itself is well formed; the meaning guard, which judges every
+    # rung's candidate by its diff, refuses the new calls.
+    from mechanic import meaning
+    from mechanic.checkers.base import Finding
+
     answer = "def b():\n" + "".join(f"    step{n}()\n" for n in range(12)) + "    return 2\n"
-    with pytest.raises(Rejected):
-        block_from_answer(answer, FILE, 3, 5, done_reason="stop")
+    block = block_from_answer(answer, FILE, 3, 5, done_reason="stop")
+    finding = Finding(tmp_path / "x.py", "python", 5, 12, "SyntaxError: '(' was never closed")
+    reason = meaning.refusal(
+        "\n".join(FILE),
+        splice(FILE, B, block),
+        language="python",
+        finding=finding,
+        baseline=None,
+        max_file_kb=1024,
+    )
+    assert reason is not None and "(added-code)" in reason
 
 
 def test_a_cut_off_block_answer_is_refused():

@@ -71,6 +71,7 @@ def test_a_file_changed_since_its_patch_is_attempted_again(workspace, ollama_sta
     path = review_workspace(workspace, ollama_standin)
     workspace.run("once")
     path.write_text(BROKEN.replace("print(total([1, 2]))", "print(total([3]))"))
+    ollama_standin.reply(FIXED.replace("print(total([1, 2]))", "print(total([3]))"))
     again = workspace.run("once", "--json").attempts()["calc.py"]
     assert again["outcome"] == "pending"
     assert ollama_standin.inference_count == 2

@@ -153,7 +153,9 @@ def test_a_model_fix_that_adds_an_undefined_name_is_rejected(workspace, ollama_s
     result = workspace.run("once", "--json")
     attempt = result.attempts()["app.py"]
     assert attempt["outcome"] == "rejected"
-    assert "adds a static error (undefined name 'helper_never_defined')" in attempt["reason"]
+    # The meaning guard sees the new call before static analysis sees the new name.
+    assert "meaning guard refuses it (added-code)" in attempt["reason"]
+    assert "helper_never_defined" in attempt["reason"]
     assert path.read_text() == broken
 
 
@@ -167,7 +169,7 @@ def test_a_model_fix_for_a_static_finding_must_remove_it(workspace, ollama_stand
     broken = good.replace("fs.readFileSync('x')", "readCorrectionFile('x')")
     path.write_text(broken)
     # A first answer that does not fix it, then one that does.
-    same = broken.replace("'x'", "'y'")
+    same = broken.replace("readCorrectionFile('x')", "readCorrectionFile( 'x' )")
     ollama_standin.replies([Reply(same), Reply(good)])
     first = workspace.run("once", "--json")
     attempt = first.attempts()["app.js"]
