@@ -401,6 +401,8 @@ class _Cycle:
                 dry_run=self.dry_run,
                 budget_seconds=min(rung.BUDGET_SECONDS, self.zero_token_left),
                 validate=validate,
+                baseline=self._baseline(watched),
+                max_file_kb=settings.max_file_kb,
             )
         except Exception:  # one file's bug must not end the cycle
             log.exception("zero_token.crashed", file=str(watched.real))

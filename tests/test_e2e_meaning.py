@@ -154,3 +154,36 @@ def test_the_plain_fix_is_still_applied(repair, name, broken, answer, mode):
     assert record.outcome == "applied", record.reason
     fixed = PY_FIXED if name.endswith(".py") else JS_FIXED
     assert target.read_text() == fixed
+
+
+# What the zero-token rung wrote on real human faults (issue 10), each parsing and
+# meaning something the author did not write: now never written, left for a model
+# or a person.
+HUMAN_FAULTS = {
+    "walrus.py": "n = 1\nif n = 0:\n    print(n)\n",
+    "print_statement.py": "total = 1\nprint total\n",
+    "missing_operator.py": "k = 1\nwhile (k  10 > 0):\n    k -= 1\n",
+    "bang.py": "done = 1\nif !done:\n    print(1)\n",
+    "return_assign.py": "def f(acc, v):\n    return acc += v\n",
+    "dangling.py": "def f(x):\n    return x *\n",
+    "range_colon.py": "for i in range(2:8):\n    print(i)\n",
+    "int_call.py": "x = 5(%5)\n",
+    "unquoted.py": "def count(s, w):\n    return 1\n\n\nprint(count(type a word))\n",
+    "oror.py": "a = b = 1\nif a==1||b==2:\n    print(a)\n",
+    "empty_for.py": "total = 0\nfor v in [1, 2]:\nprint(total)\nx = 2\n",
+    "py2_raise.py": "def check(x):\n    if x:\n        raise ValueError, 'msg'\n",
+}
+
+
+def test_the_zero_token_rung_never_writes_a_fix_that_means_something_else(workspace):
+    workspace.write_config()  # backend none: only the zero-token rung
+    paths = {name: workspace.file(name, text) for name, text in HUMAN_FAULTS.items()}
+    fixable = workspace.file("format.py", "v = 1\nprint('{:.1f}'.format(v)\n")
+    result = workspace.run("once", "--json")
+    attempts = result.attempts()
+    for name, path in paths.items():
+        assert path.read_text() == HUMAN_FAULTS[name], name
+        assert name not in attempts, attempts.get(name)
+    # A bracket the layout places is still the rung's to add.
+    assert attempts["format.py"]["outcome"] == "applied"
+    assert fixable.read_text() == "v = 1\nprint('{:.1f}'.format(v))\n"

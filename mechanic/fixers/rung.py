@@ -1,10 +1,11 @@
 """The zero-token rung as one step of a cycle: a broken file in, an attempt out.
 
-Reads the file, runs `deterministic.search` on its syntax finding, and hands a
-found fix to the transaction (the only writer). The attempt is recorded like a
+Reads the file, runs `deterministic.search` on its syntax finding, checks the
+found fix with the meaning guard (mechanic/meaning.py) like every rung's candidate,
+and hands it to the transaction (the only writer). The attempt is recorded like a
 model's, with backend "deterministic", no model and zero tokens, so status and
-`mechanic revert` treat it like any other fix. Nothing found means no attempt:
-the file goes on to the model, if there is one.
+`mechanic revert` treat it like any other fix. Nothing found, or nothing the
+guard accepts, means no attempt: the file goes on to the model, if there is one.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from pathlib import Path
 
 import structlog
 
+from mechanic import meaning
 from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Finding
 from mechanic.discovery import Guard
 from mechanic.fixers.deterministic import LANGUAGES, search
+from mechanic.localize import Baseline
 from mechanic.prompt import error_text
 from mechanic.store import AttemptRecord
 from mechanic.textfile import NotText, decode, encode
@@ -53,13 +56,16 @@ def try_zero_token(
     dry_run: bool = False,
     budget_seconds: float = BUDGET_SECONDS,
     validate: Callable[[bytes], str | None] | None = None,
+    baseline: Baseline | None = None,
+    max_file_kb: int = 1024,
 ) -> AttemptRecord | Found | None:
     """Search a small edit that fixes `finding` in `target` and apply it.
 
     Returns the attempt (applied, or reverted if the file failed on disk), a `Found`
     in a dry run (nothing written), or None when no edit was found or the file is
     not one this rung handles. `validate` (the root's tests, mechanic/validation.py) is
-    passed to the transaction: a zero-token fix must pass them like any other."""
+    passed to the transaction: a zero-token fix must pass them like any other.
+    `baseline` (the last good version) and `max_file_kb` are the meaning guard's."""
     if not applies_to(finding) or guard.is_protected(target):
         return None
     started_at, started = time.time(), time.monotonic()
@@ -72,6 +78,19 @@ def try_zero_token(
     fixed = search(text, finding, checker, target, budget_seconds=budget_seconds)
     if fixed is None:
         log.info("zero_token.none", file=str(target), error=finding.message)
+        return None
+    refused = meaning.refusal(
+        text,
+        fixed,
+        language=finding.language,
+        finding=finding,
+        baseline=baseline,
+        max_file_kb=max_file_kb,
+        path=target,
+        checker=checker,
+    )
+    if refused is not None:  # parses, but may not mean what the author meant
+        log.info("zero_token.refused", file=str(target), error=finding.message, reason=refused)
         return None
     try:
         fixed_bytes = encode(fixed, fmt)
