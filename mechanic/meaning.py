@@ -21,10 +21,10 @@ reason names the rule. The rules (`RULES`):
 - condition: `:=` where the author wrote `=`; a test inverted (`!`/`not` dropped,
   `<` for `>`).
 - operator: an operator dropped, added or changed other than the syntax fixes.
-- tuple: a call, condition, return or statement turned into a tuple or a comma
-  expression that was not there.
+- tuple: a call, condition, return or statement turned into a tuple, a comma
+  expression, an annotation (`print: total`) or a label that was not there.
 - call: a closing bracket placed so that what followed the call's argument (`.format`,
-  `(...)`, `[...]`) now applies to the call's result.
+  `(...)`, `[...]`) now applies to the call's result; a pair of brackets removed.
 - indentation: an empty block "filled" by indenting the statement after it.
 - undefined-name: a name undefined in the file as it will be (pyflakes; acorn's scope
   pass for JavaScript), judged against the last good version, else on changed lines.
@@ -479,7 +479,19 @@ def _operators(hunks: list[_Hunk], language: str) -> Refusal | None:
 
 def _early_close(hunks: list[_Hunk], tokens: list[Token]) -> Refusal | None:
     """`print('{}'.format(v)` closed as `print('{}').format(v)`: the bracket goes
-    before a trailer that was part of the argument."""
+    before a trailer that was part of the argument. And `5(%5)` made `5%5`: a pair of
+    brackets the author wrote, removed, takes a call (or a grouping) away."""
+    deleted = Counter(
+        t.text for h in hunks for t in h.old if t.text in OPENERS or t.text in CLOSERS
+    )
+    deleted -= Counter(t.text for h in hunks for t in h.new)
+    for opener, closer in OPENERS.items():
+        if deleted[opener] and deleted[closer]:
+            return Refusal(
+                "call",
+                f"it removes a pair of brackets `{opener}{closer}` the author wrote, and the"
+                " call or grouping they made",
+            )
     starts = {t.start: i for i, t in enumerate(tokens)}
     for hunk in hunks:
         closers = Counter(t.text for t in hunk.new if t.text in CLOSERS)
@@ -838,7 +850,8 @@ def _python_tuples(hunks: list[_Hunk], candidate: str) -> Refusal | None:
         if t.text == ","
         and sum(o.text == "," for o in hunk.old) < sum(n.text == "," for n in hunk.new)
     ]
-    if not inserted:
+    colons = {t.start for hunk in hunks for t in hunk.new if t.text == ":"}
+    if not inserted and not colons:
         return None
     tree = _parse(candidate)
     if tree is None:
@@ -846,6 +859,14 @@ def _python_tuples(hunks: list[_Hunk], candidate: str) -> Refusal | None:
     at = _offsets(candidate)
     inserted_set = set(inserted)
     for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and node.value is None and colons:
+            colon = candidate.find(
+                ":", at(node.target.end_lineno or 1, node.target.end_col_offset or 0)
+            )
+            if colon in colons:
+                return Refusal(
+                    "tuple", f"it turns the statement on line {node.lineno} into an annotation"
+                )
         for kind, field, what in _TUPLE_FORBIDDEN:
             if not isinstance(node, kind):
                 continue
@@ -897,7 +918,7 @@ def _python_indentation(broken: str, candidate: str, finding: Finding) -> Refusa
     moved = [
         i
         for i in range(header_at + 1, len(old))
-        if old[i].strip() and old[i].strip() == new[i].strip() and _indent(new[i]) > _indent(old[i])
+        if old[i].strip() and new[i].strip() and _indent(new[i]) > _indent(old[i])
     ]
     if not moved or _indent(old[moved[0]]) > level:
         return None
@@ -990,10 +1011,12 @@ def _javascript_shape(
         return None
     commas, asi = found
     new_commas = {t.start for hunk in hunks for t in hunk.new if t.text == ","}
+    new_commas |= {t.start for hunk in hunks for t in hunk.new if t.text == ":"}
     for comma in commas:
         if comma in new_commas:
             line = candidate.count("\n", 0, comma) + 1
-            return Refusal("tuple", f"it turns the code at line {line} into a comma expression")
+            what = "a label" if candidate[comma] == ":" else "a comma expression"
+            return Refusal("tuple", f"it turns the code at line {line} into {what}")
     changed = {t.start for hunk in hunks for t in hunk.new if t.text not in CLOSERS}
     deleted_at = {hunk.new_at for hunk in hunks if hunk.old and not hunk.new}
     starts = [t.start for t in tokens]

@@ -166,7 +166,6 @@ HUMAN_FAULTS = {
     "bang.py": "done = 1\nif !done:\n    print(1)\n",
     "return_assign.py": "def f(acc, v):\n    return acc += v\n",
     "dangling.py": "def f(x):\n    return x *\n",
-    "range_colon.py": "for i in range(2:8):\n    print(i)\n",
     "int_call.py": "x = 5(%5)\n",
     "unquoted.py": "def count(s, w):\n    return 1\n\n\nprint(count(type a word))\n",
     "oror.py": "a = b = 1\nif a==1||b==2:\n    print(a)\n",
@@ -179,6 +178,7 @@ def test_the_zero_token_rung_never_writes_a_fix_that_means_something_else(worksp
     workspace.write_config()  # backend none: only the zero-token rung
     paths = {name: workspace.file(name, text) for name, text in HUMAN_FAULTS.items()}
     fixable = workspace.file("format.py", "v = 1\nprint('{:.1f}'.format(v)\n")
+    colon = workspace.file("range_colon.py", "for i in range(2:8):\n    print(i)\n")
     result = workspace.run("once", "--json")
     attempts = result.attempts()
     for name, path in paths.items():
@@ -187,3 +187,8 @@ def test_the_zero_token_rung_never_writes_a_fix_that_means_something_else(worksp
     # A bracket the layout places is still the rung's to add.
     assert attempts["format.py"]["outcome"] == "applied"
     assert fixable.read_text() == "v = 1\nprint('{:.1f}'.format(v))\n"
+    # range(2:8) is range(2, 8) or nothing, never range(28).
+    assert colon.read_text().replace(" ", "") in (
+        "foriinrange(2:8):\nprint(i)\n",
+        "foriinrange(2,8):\nprint(i)\n",
+    )

@@ -126,6 +126,14 @@ HUMAN_FAULTS = [
         "total = 0\nfor v in [1, 2]:\n    print(total)\n",
         "indentation",
     ),
+    ("print annotation", "total = 1\nprint total\n", "total = 1\nprint: total\n", "tuple"),
+    ("int call unwrapped", "x = 5(%5)\n", "x = 5%5\n", "call"),
+    (
+        "empty for filled with a changed statement",
+        "total = 0\nfor v in [1, 2]:\nprint(total)\nx = 2\n",
+        "total = 0\nfor v in [1, 2]:\n    print(total,)\nx = 2\n",
+        "indentation",
+    ),
     (
         "raise deleted",
         "def check(x):\n    if x:\n        raise ValueError, 'msg'\n",
@@ -340,6 +348,18 @@ def test_a_javascript_fix_passes(checkers, tmp_path):
 )
 def test_hostile_javascript_answers_are_refused(checkers, tmp_path, candidate, rule):
     refused(checkers, tmp_path, "javascript", JS_BROKEN, candidate, rule)
+
+
+def test_a_javascript_label_is_refused(checkers, tmp_path):
+    broken = "let total = 1;\nprint total;\n"
+    refused(
+        checkers,
+        tmp_path,
+        "javascript",
+        broken,
+        broken.replace("print total", "print: total"),
+        "tuple",
+    )
 
 
 def test_a_javascript_comma_expression_is_refused(checkers, tmp_path):

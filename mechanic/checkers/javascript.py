@@ -304,8 +304,8 @@ class JavaScriptChecker(Checker):
 
     def shape(self, path: Path, text: str) -> tuple[list[int], list[int]] | None:
         """Code point offsets in `text` of its comma operators (commas of a sequence
-        expression) and of the places automatic semicolon insertion ended a statement;
-        None when the text does not parse."""
+        expression) and label colons, and of the places automatic semicolon insertion
+        ended a statement; None when the text does not parse."""
         request = {"op": "shape", "path": os.path.abspath(path), "source": text}
         (answer,) = self._exchange([request], [path])
         if not answer.get("parsed"):

@@ -447,7 +447,8 @@ function undeclared(request) {
 //   {"id": n, "op": "shape", "path": P, "source": S}
 // Answers {"id": n, "ok": true, "parsed": true, "commas": [o, ...], "asi": [o, ...]}:
 // UTF-16 offsets of every comma that is a comma operator (it separates the expressions
-// of a SequenceExpression, not arguments or elements), and of every place where
+// of a SequenceExpression, not arguments or elements) and every label's colon, and of
+// every place where
 // automatic semicolon insertion ended a statement. {"parsed": false} when acorn cannot
 // parse the source. A fix that only parses because of one of these changed the program.
 
@@ -455,6 +456,11 @@ function sequenceCommas(source, ast) {
   const commas = [];
   const visit = (node) => {
     if (!node || typeof node.type !== 'string') return;
+    if (node.type === 'LabeledStatement') {
+      // `print: total` parses as a label: its colon counts as a comma here would.
+      const at = source.indexOf(':', node.label.end);
+      if (at >= 0) commas.push(at);
+    }
     if (node.type === 'SequenceExpression') {
       for (let i = 1; i < node.expressions.length; i += 1) {
         const at = source.indexOf(',', node.expressions[i - 1].end);

@@ -75,22 +75,41 @@ def try_zero_token(
     except (OSError, NotText):
         return None  # the model path reports unreadable and undecodable files
     checker = checkers.get(finding.language)
-    fixed = search(text, finding, checker, target, budget_seconds=budget_seconds)
+
+    def refusal(candidate: str) -> str | None:
+        return meaning.refusal(
+            text,
+            candidate,
+            language=finding.language,
+            finding=finding,
+            baseline=baseline,
+            max_file_kb=max_file_kb,
+            path=target,
+            checker=checker,
+        )
+
+    refused: list[str] = []
+    accepted: list[str] = []
+
+    def accept(candidate: str) -> bool:
+        # Each candidate that parses, in rank order: a refused one lets the next be judged.
+        reason = refusal(candidate)
+        (accepted if reason is None else refused).append(reason or candidate)
+        return reason is None
+
+    fixed = search(text, finding, checker, target, budget_seconds=budget_seconds, accept=accept)
     if fixed is None:
-        log.info("zero_token.none", file=str(target), error=finding.message)
+        log.info(
+            "zero_token.none",
+            file=str(target),
+            error=finding.message,
+            refused=len(refused),
+            first_refusal=refused[0] if refused else None,
+        )
         return None
-    refused = meaning.refusal(
-        text,
-        fixed,
-        language=finding.language,
-        finding=finding,
-        baseline=baseline,
-        max_file_kb=max_file_kb,
-        path=target,
-        checker=checker,
-    )
-    if refused is not None:  # parses, but may not mean what the author meant
-        log.info("zero_token.refused", file=str(target), error=finding.message, reason=refused)
+    if fixed not in accepted and (reason := refusal(fixed)) is not None:
+        # never written, whatever search returned
+        log.info("zero_token.refused", file=str(target), error=finding.message, reason=reason)
         return None
     try:
         fixed_bytes = encode(fixed, fmt)
