@@ -10,7 +10,9 @@ Run:  .venv/bin/python bench/fault_injection.py [--files N] [--seed S] [--out DI
    level. Only faults that really break the file count; another site is drawn otherwise.
 3. Writes the broken file into a temporary folder (with the package.json "type" node
    would see for the original) and repairs it exactly as `mechanic once` does with
-   backend "none": `fixers.deterministic.search`, then `transaction.apply_fix`.
+   backend "none": `fixers.deterministic.search` with the meaning guard judging each
+   candidate (`accept`, as the rung passes it; `--no-guard` to compare without), then
+   `transaction.apply_fix`.
 4. Reports the share of files that parse again, the share restored exactly (same AST
    as the original: Python's ast.dump, acorn's AST without positions for JavaScript),
    the time per file (search + transaction), and files damaged: a file left holding
@@ -34,7 +36,7 @@ import tempfile
 import time
 import warnings
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from check_throughput import find_sources, javascript_roots, python_roots
 
+from mechanic import meaning
 from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Checker
 from mechanic.discovery import Guard
@@ -113,6 +116,7 @@ class Outcome:
     seconds: float = 0.0
     outcome: str = ""
     repaired: str | None = None
+    refused: list[str] = field(default_factory=list)  # the meaning guard's reasons
 
 
 # --- faults ---------------------------------------------------------------------------
@@ -298,7 +302,9 @@ def same_program(language: str, original: str, repaired: str, kind: str | None) 
 # --- the run --------------------------------------------------------------------------
 
 
-def repair(case: Case, checker: Checker, scratch: Path, index: int, budget: float) -> Outcome:
+def repair(
+    case: Case, checker: Checker, scratch: Path, index: int, budget: float, guarded: bool = True
+) -> Outcome:
     folder = scratch / f"case-{index}"
     folder.mkdir()
     if case.package_type:
@@ -312,8 +318,33 @@ def repair(case: Case, checker: Checker, scratch: Path, index: int, budget: floa
     result = Outcome(case)
     started = time.perf_counter()
     finding = checker.check_source(target, broken)
+
+    def accept(text: str) -> bool:  # what rung.try_zero_token passes
+        reason = meaning.refusal(
+            case.broken,
+            text,
+            language=case.language,
+            finding=finding,
+            baseline=None,
+            max_file_kb=1024,
+            path=target,
+            checker=checker,
+        )
+        if reason is not None:
+            result.refused.append(reason)
+        return reason is None
+
     fixed = (
-        search(case.broken, finding, checker, target, budget_seconds=budget) if finding else None
+        search(
+            case.broken,
+            finding,
+            checker,
+            target,
+            budget_seconds=budget,
+            accept=accept if guarded else None,
+        )
+        if finding
+        else None
     )
     if fixed is not None:
         tx = apply_fix(
@@ -410,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--js-root", action="append", default=[])
     parser.add_argument("--out", type=Path, help="folder for fault_injection.json")
     parser.add_argument("--show-misses", type=int, default=0, help="print N missed cases")
+    parser.add_argument("--no-guard", action="store_true", help="search without the guard")
     args = parser.parse_args(argv)
     languages = args.language or ["python", "javascript"]
     if "javascript" in languages and shutil.which("node") is None:
@@ -424,10 +456,12 @@ def main(argv: list[str] | None = None) -> int:
             scratch = Path(os.path.realpath(tmp)) / language
             scratch.mkdir()
             outcomes = [
-                repair(case, checker, scratch, i, args.budget) for i, case in enumerate(cases)
+                repair(case, checker, scratch, i, args.budget, not args.no_guard)
+                for i, case in enumerate(cases)
             ]
             summary = summarise(language, outcomes)
             print_summary(summary, dropped)
+            _print_refusals(outcomes)
             report[language] = summary
             for o in [o for o in outcomes if not o.exact][: args.show_misses]:
                 _show_miss(o)
@@ -435,6 +469,21 @@ def main(argv: list[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "fault_injection.json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
+
+
+def _print_refusals(outcomes: list[Outcome]) -> None:
+    """What the meaning guard refused: candidates, files where it refused every one,
+    and the rules named."""
+    rules = Counter(
+        r.split("(", 1)[1].split(")", 1)[0] for o in outcomes for r in o.refused if "(" in r
+    )
+    touched = [o for o in outcomes if o.refused]
+    lost = sum(1 for o in touched if o.outcome == "not found")
+    shown = ", ".join(f"{rule} {n}" for rule, n in rules.most_common())
+    print(
+        f"  meaning guard: refused {sum(rules.values())} candidates in {len(touched)} files"
+        f" ({lost} left without a fix){': ' + shown if shown else ''}"
+    )
 
 
 def _show_miss(o: Outcome) -> None:

@@ -376,6 +376,19 @@ def _words(hunks: list[_Hunk], language: str, finding: Finding) -> Refusal | Non
     keywords = _PY_KEYWORDS if language == "python" else _JS_KEYWORDS
     empty_block = "expected an indented block" in finding.message
     for hunk in hunks:
+        if _quote_only(hunk):
+            continue
+        before, after = _pieces(hunk.old), _pieces(hunk.new)
+        if "".join(before) == "".join(after):
+            quoted = len(_pieces(hunk.new, strings=True)) > len(_pieces(hunk.old, strings=True))
+            if quoted and not any(t.kind == "ustr" for t in hunk.old):
+                return Refusal("deleted-code", "it turns code the author wrote into a string")
+            if len(after) >= len(before):
+                continue  # the same letters, split by a quote or bracket put back
+            return Refusal(
+                "renamed",
+                f"it merges what the author wrote ({' '.join(before)}) into {' '.join(after)}",
+            )
         old, new = _hunk_words(hunk.old), _hunk_words(hunk.new)
         added, lost = new - old, old - new
         for word in list(added.elements()):
@@ -423,6 +436,32 @@ def _words(hunks: list[_Hunk], language: str, finding: Finding) -> Refusal | Non
     return None
 
 
+_QUOTES = frozenset("'\"`")
+
+
+def _quote_only(hunk: _Hunk) -> bool:
+    """The hunk only adds or moves a quote: what was text or code on either side of it
+    is the same characters (a dropped quote put back turns the rest of a line back
+    into code, which is not new code)."""
+    old = Counter("".join("".join(t.text.split()) for t in hunk.old))
+    new = Counter("".join("".join(t.text.split()) for t in hunk.new))
+    changed = (new - old) + (old - new)
+    closes = any(t.kind == "ustr" for t in hunk.old)  # code quoted away is not this
+    return closes and bool(changed) and set(changed) <= _QUOTES
+
+
+def _pieces(tokens: list[Token], *, strings: bool = False) -> list[str]:
+    """The letters and digits of names, numbers and strings (only strings, with
+    `strings`), in order, in runs: the same whether a quote or a bracket falls between
+    them or not."""
+    kinds = ("str", "ustr") if strings else ("name", "num", "str", "ustr", "regex")
+    pieces: list[str] = []
+    for token in _code(tokens):
+        if token.kind in kinds:
+            pieces += re.findall(r"[^\W_]+", token.text)
+    return pieces
+
+
 def _name_in(message: str) -> str | None:
     found = re.search(r"'([^']+)'", message)
     return found.group(1) if found else None
@@ -441,7 +480,7 @@ def _hunk_words(tokens: list[Token]) -> Counter[str]:
 def _operators(hunks: list[_Hunk], language: str) -> Refusal | None:
     for hunk in hunks:
         old, new = _ops(hunk.old), _ops(hunk.new)
-        if old == new:
+        if old == new or _quote_only(hunk):
             continue
         if ":=" in new and ":=" not in old:
             wrote = " where the author wrote `=`" if "=" in old else ""
@@ -481,10 +520,11 @@ def _early_close(hunks: list[_Hunk], tokens: list[Token]) -> Refusal | None:
     """`print('{}'.format(v)` closed as `print('{}').format(v)`: the bracket goes
     before a trailer that was part of the argument. And `5(%5)` made `5%5`: a pair of
     brackets the author wrote, removed, takes a call (or a grouping) away."""
+    plain = [h for h in hunks if not _quote_only(h)]
     deleted = Counter(
-        t.text for h in hunks for t in h.old if t.text in OPENERS or t.text in CLOSERS
+        t.text for h in plain for t in h.old if t.text in OPENERS or t.text in CLOSERS
     )
-    deleted -= Counter(t.text for h in hunks for t in h.new)
+    deleted -= Counter(t.text for h in plain for t in h.new)
     for opener, closer in OPENERS.items():
         if deleted[opener] and deleted[closer]:
             return Refusal(
@@ -558,9 +598,10 @@ def _exports(
 
 def _exported(tokens: list[Token], text: str, language: str) -> set[str]:
     """Names a file gives others, read from its tokens (the broken text does not parse,
-    and both sides must be read the same way): Python's top-level def/class and
-    `__all__`; JavaScript's `module.exports`, `exports.X`, `export` and top-level
-    function/class declarations."""
+    and both sides must be read the same way): Python's def/class names (at any depth:
+    re-indenting a method that lost its indentation keeps it) and `__all__`;
+    JavaScript's `module.exports`, `exports.X`, `export` and function/class
+    declarations. Only identifiers count: a broken string reads as noise."""
     starts = set(line_starts(text))
     code = _code(tokens)
     names: set[str] = set()
@@ -573,13 +614,12 @@ def _exported(tokens: list[Token], text: str, language: str) -> set[str]:
             continue
         if language == "python":
             if token.text in ("def", "class") and nxt.kind == "name":
-                first = code[i - 1] if i and code[i - 1].text == "async" else token
-                if first.start in starts:
-                    names.add(f"{token.text} {nxt.text}")
+                names.add(f"{token.text} {nxt.text}")
             elif token.text == "__all__" and at_line_start:
-                names.update(f"__all__ {n}" for n in _strings_until_close(code, i + 1))
+                found = _strings_until_close(code, i + 1, starts)
+                names.update(f"__all__ {n}" for n in found if n.isidentifier())
         else:
-            if token.text in ("function", "class") and nxt.kind == "name" and at_line_start:
+            if token.text in ("function", "class") and nxt.kind == "name":
                 names.add(f"{token.text} {nxt.text}")
             elif token.text == "export":
                 names.update(f"export {n}" for n in _js_export(code, i + 1))
@@ -588,9 +628,11 @@ def _exported(tokens: list[Token], text: str, language: str) -> set[str]:
     return names
 
 
-def _strings_until_close(code: list[Token], i: int) -> list[str]:
+def _strings_until_close(code: list[Token], i: int, starts: set[int]) -> list[str]:
     found, depth = [], 0
     for token in code[i:]:
+        if token.start in starts and token.line > code[i].line:
+            break  # the next top-level statement: an unclosed list ends here
         if token.text in OPENERS:
             depth += 1
         elif token.text in CLOSERS:
@@ -859,7 +901,7 @@ def _python_tuples(hunks: list[_Hunk], candidate: str) -> Refusal | None:
     at = _offsets(candidate)
     inserted_set = set(inserted)
     for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign) and node.value is None and colons:
+        if isinstance(node, ast.AnnAssign) and node.value is None and colons and not _a_type(node):
             colon = candidate.find(
                 ":", at(node.target.end_lineno or 1, node.target.end_col_offset or 0)
             )
@@ -885,6 +927,19 @@ def _python_tuples(hunks: list[_Hunk], candidate: str) -> Refusal | None:
                         "tuple", f"it turns a comparison into a tuple (line {node.lineno})"
                     )
     return None
+
+
+_TYPE_NAMES = frozenset({"int", "str", "float", "bool", "bytes", "list", "dict", "set", "tuple"})
+
+
+def _a_type(node: ast.AnnAssign) -> bool:
+    """`model: Required[str]` is a field declared; `print: total` is not."""
+    if isinstance(node.target, ast.Name) and node.target.id in ("print", "exec"):
+        return False
+    note = node.annotation
+    if isinstance(note, ast.Name):
+        return note.id[:1].isupper() or note.id in _TYPE_NAMES
+    return isinstance(note, ast.Subscript | ast.Attribute | ast.Constant | ast.BinOp)
 
 
 def _all_commas_new(node: ast.Tuple, text: str, at, inserted: set[int]) -> bool:
@@ -927,6 +982,8 @@ def _python_indentation(broken: str, candidate: str, finding: Finding) -> Refusa
         last += 1
     following = next((i for i in range(last + 1, len(old)) if old[i].strip()), None)
     first = moved[0] + 1
+    if re.match(r"(async\s+)?(def|class)\b", header.strip()):
+        return None  # a def or class is never left empty: its body lost its indentation
     if following is not None and _indent(old[following]) == _indent(old[moved[0]]):
         return Refusal(
             "indentation",
@@ -950,7 +1007,7 @@ def _indent(line: str) -> int:
 
 
 def _header_names(header: str) -> set[str]:
-    """Names a block header binds: a for loop's targets, a def's parameters, `as` names."""
+    """Names a block header binds: a for loop's targets, `with ... as` names."""
     tree = _parse(header + "\n    pass\n")
     if tree is None or not tree.body:
         return set()
@@ -958,10 +1015,6 @@ def _header_names(header: str) -> set[str]:
     names: set[str] = set()
     if isinstance(node, ast.For | ast.AsyncFor):
         names = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
-    elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        args = node.args
-        every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-        names = {a.arg for a in every if a is not None} - {"self", "cls"}
     elif isinstance(node, ast.With | ast.AsyncWith):
         for item in node.items:
             if item.optional_vars is not None:
@@ -1017,15 +1070,23 @@ def _javascript_shape(
             line = candidate.count("\n", 0, comma) + 1
             what = "a label" if candidate[comma] == ":" else "a comma expression"
             return Refusal("tuple", f"it turns the code at line {line} into {what}")
-    changed = {t.start for hunk in hunks for t in hunk.new if t.text not in CLOSERS}
+    changed = {t.start for hunk in hunks for t in hunk.new}
     deleted_at = {hunk.new_at for hunk in hunks if hunk.old and not hunk.new}
     starts = [t.start for t in tokens]
     for point in asi:
         k = bisect.bisect_left(starts, point)  # the token after the inserted semicolon
         prev = tokens[k - 1] if k else None
         nxt = tokens[k] if k < len(tokens) else None
-        touched = any(t is not None and t.start in changed for t in (prev, nxt))
-        if touched or (nxt is not None and nxt.start in deleted_at):
+        # Tokens removed right there, or a `return` now cut from what followed it:
+        # semicolon-free code that ends a line where it always did is left alone.
+        removed = nxt is not None and nxt.start in deleted_at
+        cut = (
+            prev is not None
+            and prev.text in ("return", "throw", "yield", "break", "continue")
+            and nxt is not None
+            and (nxt.start in changed or prev.start in changed)
+        )
+        if removed or cut:
             line = candidate.count("\n", 0, point) + 1
             return Refusal(
                 "asi",

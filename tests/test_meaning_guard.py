@@ -181,6 +181,21 @@ THE_FIXES_PEOPLE_MAKE = [
         "def f():\n    x = 1\n    return x\n",
     ),
     (
+        "a method that lost its indentation",
+        "class K:\n    def get(self):\n    return 1\n\n    def put(self):\n        return 2\n",
+        "class K:\n    def get(self):\n        return 1\n\n    def put(self):\n        return 2\n",
+    ),
+    (
+        "a field annotation",
+        "from typing import Required\n\n\nclass K:\n    model Required[str]\n",
+        "from typing import Required\n\n\nclass K:\n    model: Required[str]\n",
+    ),
+    (
+        "a name split by a bracket",
+        "def f(p, s):\n    return p.splits)\n",
+        "def f(p, s):\n    return p.split(s)\n",
+    ),
+    (
         "a loop body that lost its indentation",
         "total = 0\nfor v in [1]:\ntotal += v\n",
         "total = 0\nfor v in [1]:\n    total += v\n",
@@ -348,6 +363,32 @@ def test_a_javascript_fix_passes(checkers, tmp_path):
 )
 def test_hostile_javascript_answers_are_refused(checkers, tmp_path, candidate, rule):
     refused(checkers, tmp_path, "javascript", JS_BROKEN, candidate, rule)
+
+
+def test_quoting_code_away_is_refused(checkers, tmp_path):
+    broken = "import os\n\n\ndef clean(f)\n    os.remove(f)\n"
+    candidate = "import os\n\n\ndef clean(f):\n    'os.remove(f)'\n"
+    refused(checkers, tmp_path, "python", broken, candidate, "deleted-code")
+
+
+def test_a_dropped_quote_put_back_turns_the_line_back_into_code(checkers, tmp_path):
+    broken = "const { bold, blue } = require('c');\nconsole.log(bold(Module: ') + blue(1));\n"
+    fixed = broken.replace("bold(Module: ')", "bold('Module: ')")
+    assert judge(checkers, tmp_path, "javascript", broken, fixed) is None
+
+
+def test_the_indirect_call_idiom_is_not_a_comma_expression(checkers, tmp_path):
+    broken = "const m = require('m');\nmodule.exports = (x) => (0 m.f)(x);\n"
+    fixed = broken.replace("(0 m.f)", "(0, m.f)")
+    assert judge(checkers, tmp_path, "javascript", broken, fixed) is None
+
+
+def test_semicolon_free_code_keeps_ending_its_lines(checkers, tmp_path):
+    broken = (
+        "const name = process.argv[2]\nconst display = name || '<unknown>\nconsole.log(display)\n"
+    )
+    fixed = broken.replace("'<unknown>", "'<unknown>'")
+    assert judge(checkers, tmp_path, "javascript", broken, fixed) is None
 
 
 def test_a_javascript_label_is_refused(checkers, tmp_path):

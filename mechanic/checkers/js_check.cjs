@@ -461,7 +461,10 @@ function sequenceCommas(source, ast) {
       const at = source.indexOf(':', node.label.end);
       if (at >= 0) commas.push(at);
     }
-    if (node.type === 'SequenceExpression') {
+    // `(0, f)(x)`, the indirect call compilers emit, is a comma operator on purpose.
+    const indirect = node.type === 'SequenceExpression' && node.expressions.length === 2
+      && node.expressions[0].type === 'Literal' && node.expressions[0].value === 0;
+    if (node.type === 'SequenceExpression' && !indirect) {
       for (let i = 1; i < node.expressions.length; i += 1) {
         const at = source.indexOf(',', node.expressions[i - 1].end);
         if (at >= 0 && at < node.expressions[i].start) commas.push(at);
