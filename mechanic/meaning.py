@@ -42,14 +42,13 @@ from __future__ import annotations
 
 import ast
 import bisect
-import difflib
 import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from mechanic import static
+from mechanic import linediff, static
 from mechanic.checkers.base import Checker, Finding
 from mechanic.errors import CheckerUnavailable
 from mechanic.fixers.tokens import CLOSERS, OPENERS, Token, line_starts, tokenize
@@ -328,9 +327,7 @@ def _hunks(old: list[Token], new: list[Token]) -> list[_Hunk]:
     hi = 0
     while hi < min(len(a), len(b)) - lo and a[-1 - hi] == b[-1 - hi]:
         hi += 1
-    matcher = difflib.SequenceMatcher(
-        None, a[lo : len(a) - hi], b[lo : len(b) - hi], autojunk=False
-    )
+    matcher = linediff.matcher(a[lo : len(a) - hi], b[lo : len(b) - hi])
     hunks = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -740,9 +737,7 @@ class _Region:
         hi = 0
         while hi < min(len(a), len(new)) - lo and a[-1 - hi] == new[-1 - hi]:
             hi += 1
-        matcher = difflib.SequenceMatcher(
-            None, a[lo : len(a) - hi], new[lo : len(new) - hi], autojunk=False
-        )
+        matcher = linediff.matcher(a[lo : len(a) - hi], new[lo : len(new) - hi])
         at = [i for i, _ in old] + [len(self.lines)]
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag == "equal":
@@ -791,7 +786,7 @@ def _code_window(code: list[int], line: int, before: int, after: int) -> set[int
 def _changed_new_lines(broken: str, candidate: str) -> set[int]:
     """1-based lines of the candidate that differ from the broken text."""
     a, b = broken.split("\n"), candidate.split("\n")
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    matcher = linediff.matcher(a, b)
     changed: set[int] = set()
     for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
@@ -816,7 +811,7 @@ def _without_requested_import(
         return candidate, None
     name = match.group(1)
     old, new = broken.split("\n"), candidate.split("\n")
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    matcher = linediff.matcher(old, new)
     inserts = [op for op in matcher.get_opcodes() if op[0] != "equal"]
     if len(inserts) < 1 or inserts[0][0] != "insert":
         return candidate, None
