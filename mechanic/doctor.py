@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from mechanic import private
 from mechanic.config import Config, load_config
 from mechanic.errors import BackendError, ConfigError, ModelNotFound
 
@@ -39,6 +40,7 @@ def diagnose(config_path: Path) -> tuple[Config | None, list[Check]]:
         _node,
         _state_folder,
         _state_store,
+        _privacy,
         _watch_roots,
         _errorlogs,
         _test_commands,
@@ -156,7 +158,7 @@ def _node(config: Config) -> Iterator[Check]:
 
 def _writable(folder: Path) -> str | None:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private.make_folder(folder)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-"):
             pass
     except OSError as exc:
@@ -202,6 +204,34 @@ def _state_store(config: Config) -> Iterator[Check]:
         yield Check("store", PROBLEM, report.problem, fix)
     else:
         yield Check("store", OK, f"{where}: integrity ok, store {report.store_id}")
+
+
+def _privacy(config: Config) -> Iterator[Check]:
+    """The state and backup folders hold copies of users' files (backups, the
+    store's good versions and diffs, the log): others must not read them.
+    mechanic creates them 0700 and its files 0600, but never narrows a folder
+    it did not create."""
+    from mechanic.journal import intents_dir
+    from mechanic.log import LOG_NAME
+    from mechanic.review import fix_path
+
+    state, backups = config.mechanic.state_dir, config.mechanic.backup_dir
+    folders = [state, backups, intents_dir(backups), fix_path(backups, "").parent]
+    files = [state / name for name in ("mechanic.sqlite3", "mechanic.sqlite3-wal")]
+    files += [state / name for name in ("mechanic.sqlite3-shm", LOG_NAME)]
+    files += [state / f"{LOG_NAME}.{n}" for n in range(1, 4)]
+    wide = [(path, mode) for path in folders + files if (mode := private.open_to_others(path))]
+    if not wide:
+        yield Check("privacy", OK, f"{state} and {backups} are readable by their owner only")
+        return
+    named = ", ".join(f"{path} ({mode:o})" for path, mode in wide)
+    tops = [top for top in (state, backups) if any(w == top or top in w.parents for w, _ in wide)]
+    yield Check(
+        "privacy",
+        PROBLEM,
+        f"readable by other users, though they hold copies of watched files: {named}",
+        f"chmod -R go= {' '.join(shlex.quote(str(t)) for t in dict.fromkeys(tops))}",
+    )
 
 
 def _watch_roots(config: Config) -> Iterator[Check]:

@@ -28,6 +28,7 @@ from typing import Any
 
 import structlog
 
+from mechanic import private
 from mechanic.alerts import Alert, Alerter
 from mechanic.config import Config, ProbeSpec
 from mechanic.errors import ConfigError
@@ -63,7 +64,7 @@ class ProbeOutcome:
 @contextlib.contextmanager
 def probes_lock(state_dir: Path) -> Iterator[None]:
     """One judge at a time: a cycle and a `mechanic probe --reset` never interleave."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    private.make_folder(state_dir)
     with open(state_dir / "probes.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 import structlog
 
+from mechanic import private
 from mechanic.names import for_json
 from mechanic.redact import scrub
 
@@ -72,10 +73,12 @@ def configure(
     root.setLevel(level)
     root.propagate = False
     if state_dir is not None:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
+        private.make_folder(state_dir)
+        file_handler = _PrivateRotatingHandler(
             state_dir / LOG_NAME, maxBytes=int(max_mb * 1024 * 1024), backupCount=3
         )
+        for number in range(1, file_handler.backupCount + 1):
+            private.narrow_existing(state_dir / f"{LOG_NAME}.{number}")
         file_handler.setFormatter(
             structlog.stdlib.ProcessorFormatter(
                 processor=structlog.processors.JSONRenderer(), foreign_pre_chain=_SHARED
@@ -107,6 +110,15 @@ def configure(
         library.handlers = list(root.handlers)
         library.setLevel(logging.WARNING)
         library.propagate = False
+
+
+class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
+    """The log, 0600: its error messages quote users' code. Rotated logs are
+    renames of it, so they keep that; older ones made wider are narrowed too."""
+
+    def _open(self):  # type: ignore[override]
+        private.own_file(Path(self.baseFilename))  # before the handler opens it: never 0644
+        return super()._open()
 
 
 def format_line(line: str) -> str:

@@ -15,6 +15,8 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from mechanic import private
+
 
 @contextlib.contextmanager
 def pid_lock(
@@ -29,7 +31,7 @@ def pid_lock(
     raises unusable(the OSError), or the OSError itself.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private.make_folder(path.parent)  # the state folder: 0700 when mechanic creates it
         handle = open(path, "a+")  # noqa: SIM115 (closed below)
     except OSError as exc:
         if unusable is None:
