@@ -456,7 +456,7 @@ def cmd_protect(args: argparse.Namespace) -> int:
 def cmd_revert(args: argparse.Namespace) -> int:
     from mechanic.discovery import Guard
     from mechanic.store import Store
-    from mechanic.transaction import Refused, restore_backup, sha256
+    from mechanic.transaction import Refused, restore_backup, settle, sha256
     from mechanic.userfile import read_regular
 
     config = _config(args)
@@ -490,11 +490,20 @@ def cmd_revert(args: argparse.Namespace) -> int:
             )
             return EXIT_BROKEN
         try:
-            restore_backup(target, backup=Path(attempt.backup_path), expected=current, guard=guard)
+            intent = restore_backup(
+                target,
+                backup=Path(attempt.backup_path),
+                expected=current,
+                guard=guard,
+                backup_dir=config.mechanic.backup_dir,
+                original_sha=attempt.old_sha,
+                undoes=attempt.id,
+            )
         except Refused as exc:
-            print(f"mechanic: {exc}", file=sys.stderr)
+            print(f"mechanic: not reverted: {exc}", file=sys.stderr)
             return EXIT_BROKEN
         store.mark_undone(attempt.id)
+        settle(config.mechanic.backup_dir, intent)
     import structlog
 
     structlog.get_logger("mechanic.cli").info("repair.undone", attempt=attempt.id, file=str(target))
@@ -663,6 +672,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
     from mechanic import gitcommit, review
     from mechanic.cycle import cycle_lock
     from mechanic.store import Store
+    from mechanic.transaction import settle
 
     config = _config(args)
     _setup_logging(config, quiet=True)
@@ -678,6 +688,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
         if record.outcome == "applied" and config.mechanic.git_commit:
             record.reason += f"; {gitcommit.commit_fix(record, config)}"
         store.record_attempt(record)
+        settle(config.mechanic.backup_dir, record.intent)  # on the record: the intent goes
         if record.outcome == "applied":
             patch = store.pending_patch(args.patch)
             store.decide_pending(args.patch, "accepted", record.id)
@@ -721,7 +732,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from mechanic.discovery import Guard
     from mechanic.localize import git_head_version
     from mechanic.store import AttemptRecord, Store
-    from mechanic.transaction import restore_version, sha256
+    from mechanic.transaction import restore_version, settle, sha256
     from mechanic.userfile import read_regular
 
     config = _config(args)
@@ -751,6 +762,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"mechanic: cannot read {shown(path)}: {exc.strerror}", file=sys.stderr)
             return EXIT_BROKEN
+        record = AttemptRecord(
+            path=str(real),
+            language=language,
+            error=f"restore of its {source} requested",
+            outcome="skipped",
+            old_sha=sha256(current),
+            started_at=time.time(),
+            rung="restore",
+        )
         result = restore_version(
             real,
             current=current,
@@ -758,21 +778,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
             checker=checkers.get(language),
             backup_dir=config.mechanic.backup_dir,
             guard=guard,
+            attempt=record.to_dict(),
         )
-        record = AttemptRecord(
-            path=str(real),
-            language=language,
-            error=f"restore of its {source} requested",
-            outcome=result.outcome,
-            reason=result.reason,
-            backup_path=str(result.backup_path) if result.backup_path else None,
-            diff=result.diff,
-            old_sha=sha256(current),
-            new_sha=result.new_sha,
-            started_at=time.time(),
-            rung="restore",
-        )
+        record.outcome, record.reason = result.outcome, result.reason
+        record.backup_path = str(result.backup_path) if result.backup_path else None
+        record.diff, record.new_sha, record.intent = result.diff, result.new_sha, result.intent
         store.record_attempt(record)
+        settle(config.mechanic.backup_dir, record.intent)
         if result.outcome == "applied":
             store.clear_needs_person(str(real))
     import structlog

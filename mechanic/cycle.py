@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +31,14 @@ from mechanic.repair import Candidate
 from mechanic.scan import ScanResult, scan
 from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
 from mechanic.textfile import NotText, decode
-from mechanic.transaction import Recovered, Refused, recover_interrupted, restore_backup, sha256
+from mechanic.transaction import (
+    Recovered,
+    Refused,
+    recover_interrupted,
+    restore_backup,
+    settle,
+    sha256,
+)
 from mechanic.userfile import read_regular
 from mechanic.validation import validator_for
 
@@ -206,8 +214,13 @@ class _Cycle:
             **({} if self.only is None else {"only": sorted(str(p) for p in self.only)}),
         )
         with CheckerSet(node=self.config.mechanic.node) as checkers:
-            # Under the cycle lock, before anything is read: finish what a killed run began.
-            recovered = recover_interrupted(self.config.mechanic.backup_dir, checkers.get)
+            # Under the cycle lock, before anything is read: finish what a killed run
+            # began, and put on the record every fix it wrote but did not record.
+            recovered = recover_interrupted(
+                self.config.mechanic.backup_dir,
+                checkers.get,
+                lambda item: record_recovered(self.store, item, cycle_id),
+            )
             for item in recovered:
                 log.warning(
                     "recovery", file=str(item.target), action=item.action, reason=item.reason
@@ -527,6 +540,7 @@ class _Cycle:
             if record.outcome == "applied":
                 self._take_back(record)  # a store that fails touches no file
             raise
+        settle(self.config.mechanic.backup_dir, record.intent)  # on the record: the intent goes
         if record.outcome == "applied" and self.config.mechanic.git_commit:
             record.reason += f"; {gitcommit.commit_fix(record, self.config)}"
             self.store.set_attempt_reason(record.id, record.reason)
@@ -561,10 +575,28 @@ class _Cycle:
                     backup=Path(record.backup_path),
                     expected=current,
                     guard=self.finder.guard,
+                    backup_dir=self.config.mechanic.backup_dir,
+                    original_sha=record.old_sha,
                 )
+                # Nothing to record any more: the file holds its original bytes.
+                settle(self.config.mechanic.backup_dir, record.intent)
                 log.error("repair.taken_back", file=record.path, reason="the store failed")
         except (OSError, Refused) as exc:
             log.error("repair.take_back_failed", file=record.path, error=str(exc))
+
+
+def record_recovered(store: Store, item: Recovered, cycle_id: int | None) -> None:
+    """Put on the record what recovery found done: a fix a killed run wrote but
+    had not recorded (once: a row already committed for its intent is kept), and
+    a revert it finished but had not marked."""
+    if item.attempt is not None and store.attempt_for_intent(item.attempt["intent"]) is None:
+        names = {f.name for f in dataclasses.fields(AttemptRecord)} - {"id", "undone_at"}
+        record = AttemptRecord(**{k: v for k, v in item.attempt.items() if k in names})
+        record.cycle_id = record.cycle_id or cycle_id
+        store.record_attempt(record)
+        log.warning("repair.recorded_on_recovery", file=record.path, attempt=record.id)
+    if item.undoes is not None:
+        store.mark_undone(item.undoes)
 
 
 def _not_attempted(candidate: Candidate, backend: Backend | None, reason: str) -> AttemptRecord:

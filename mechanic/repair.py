@@ -124,8 +124,10 @@ def validate_and_apply(
         backup_dir=backup_dir,
         guard=guard,
         validate=validate,
+        attempt=record.to_dict(),
     )
     record.outcome, record.reason = result.outcome, result.reason
+    record.intent = result.intent  # the recorder settles it once the row is committed
     if result.outcome == "applied" and validate is not None and validate.summary:
         record.reason += f"; {validate.summary}"
     record.backup_path = str(result.backup_path) if result.backup_path else None

@@ -19,6 +19,7 @@ import os
 import time
 from pathlib import Path
 
+from mechanic import private
 from mechanic.journal import fsync_dir
 from mechanic.names import shown
 from mechanic.userfile import read_regular
@@ -47,10 +48,11 @@ def fix_path(backup_dir: Path, new_sha: str) -> Path:
 def keep(fixed: bytes, new_sha: str, backup_dir: Path) -> Path:
     """Store the fixed bytes durably under their hash; raises OSError."""
     path = fix_path(backup_dir, new_sha)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private.make_folder(path.parent)
     part = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
-        with open(part, "wb") as handle:
+        # A whole fixed file, as private as the backups beside it.
+        with open(part, "wb", opener=lambda name, flags: os.open(name, flags, 0o600)) as handle:
             handle.write(fixed)
             handle.flush()
             os.fsync(handle.fileno())
@@ -69,7 +71,7 @@ def accept(config, store, patch_id: int):
     from mechanic.checkers import CheckerSet
     from mechanic.discovery import Guard
     from mechanic.store import AttemptRecord
-    from mechanic.transaction import apply_fix, sha256
+    from mechanic.transaction import Refused, apply_fix, read_backup, sha256
 
     patch = _open_patch(store, patch_id)
     target = Path(patch["path"])
@@ -82,12 +84,10 @@ def accept(config, store, patch_id: int):
             f"{target} changed since patch #{patch_id} was made; it is left as it is"
             f" (reject the patch with `mechanic reject {patch_id}`)"
         )
-    try:
-        fixed = read_regular(patch["fix_path"])
-    except OSError as exc:
-        raise ReviewError(f"the patch's bytes are gone ({patch['fix_path']}): {exc}") from exc
-    if sha256(fixed) != patch["new_sha"]:
-        raise ReviewError(f"the patch's bytes at {patch['fix_path']} do not match its hash")
+    try:  # like a backup: a regular file in the backup folder, holding the hash it should
+        fixed = read_backup(Path(patch["fix_path"]), config.mechanic.backup_dir, patch["new_sha"])
+    except Refused as exc:
+        raise ReviewError(f"patch #{patch_id} cannot be applied: {exc}") from exc
     origin = store.attempt(patch["attempt_id"]) if patch["attempt_id"] else None
     record = AttemptRecord(
         path=str(target),
@@ -108,8 +108,10 @@ def accept(config, store, patch_id: int):
             backup_dir=config.mechanic.backup_dir,
             guard=guard,
             review=False,
+            attempt=record.to_dict(),
         )
     record.outcome = result.outcome
+    record.intent = result.intent  # settled by the caller once the row is committed
     record.reason = f"accepted patch #{patch_id}: {result.reason}"
     record.backup_path = str(result.backup_path) if result.backup_path else None
     record.diff, record.old_sha, record.new_sha = result.diff, result.old_sha, result.new_sha

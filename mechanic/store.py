@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from mechanic import private
 from mechanic.checkers.base import Finding
 from mechanic.errors import StoreError, StoreUnusable
 from mechanic.journal import fsync_dir
@@ -180,9 +181,16 @@ CREATE TABLE IF NOT EXISTS probe_events (
 # Columns added after a table first shipped: {table: {column: declaration}}. Added in
 # place on open, so an existing store keeps its history without a schema version bump.
 _ADDED_COLUMNS: dict[str, dict[str, str]] = {
-    # Which rung of the repair ladder made the attempt, and the error's signature.
-    "attempts": {"rung": "TEXT", "signature": "TEXT"},
+    # Which rung of the repair ladder made the attempt, and the error's signature;
+    # the intent of the write it applied (mechanic/journal.py), so recovery never
+    # records a write twice.
+    "attempts": {"rung": "TEXT", "signature": "TEXT", "intent": "TEXT"},
 }
+# One attempt row per applied write, enforced: recovery and the writer cannot both record it.
+_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS attempts_intent ON attempts(intent)"
+    " WHERE intent IS NOT NULL",
+)
 
 
 def _ensure_columns(db: _Connection, table: str, columns: dict[str, str]) -> None:
@@ -216,6 +224,7 @@ class AttemptRecord:
     undone_at: float | None = None
     rung: str | None = None  # deterministic | memory | block | whole | restore
     signature: str | None = None  # the error, without positions (see ladder.signature)
+    intent: str | None = None  # the applied write's intent id (transaction.settle)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -398,12 +407,16 @@ class Store(_ProbeRecord):
         attempt IDs people type into `mechanic revert`, over again."""
         path = state_dir / STORE_NAME
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
+            private.make_folder(state_dir)
         except OSError as exc:
             raise StoreError(f"cannot create the state folder {state_dir}: {exc}") from exc
         if not os.path.lexists(path):
             _create(path, _id_floor(state_dir, replaced=False))
         _refuse_unusable_file(path)
+        # It holds whole files and diffs: 0600 (one an older mechanic left wider is
+        # narrowed). SQLite gives its -wal and -shm files the database's mode.
+        for own in ("", "-wal", "-shm"):
+            private.narrow_existing(path.with_name(path.name + own))
         db: _Connection | None = None
         try:
             db = _Connection(sqlite3.connect(path, timeout=10, isolation_level=None))
@@ -536,7 +549,15 @@ class Store(_ProbeRecord):
 
     def mark_undone(self, attempt_id: int) -> None:
         with self._tx() as db:
-            db.execute("UPDATE attempts SET undone_at = ? WHERE id = ?", (time.time(), attempt_id))
+            db.execute(
+                "UPDATE attempts SET undone_at = ? WHERE id = ? AND undone_at IS NULL",
+                (time.time(), attempt_id),
+            )
+
+    def attempt_for_intent(self, intent: str) -> int | None:
+        """The attempt that recorded the write of `intent`, if one did."""
+        row = self._db.execute("SELECT id FROM attempts WHERE intent = ?", (intent,)).fetchone()
+        return int(row[0]) if row else None
 
     def totals(self) -> dict[str, Any]:
         counts = {outcome: 0 for outcome in OUTCOMES}
@@ -946,6 +967,8 @@ def _migrate(db: _Connection, path: Path) -> None:
     for table, columns in _ADDED_COLUMNS.items():
         _ensure_columns(db, table, columns)
     _allow_pending_outcome(db)
+    for index in _INDEXES:
+        db.execute(index)
     found = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     if found is not None and int(found[0]) > SCHEMA_VERSION:
         raise StoreUnusable(
@@ -965,6 +988,7 @@ def _create(path: Path, id_floor: int) -> None:
     and two processes creating one at once end up sharing the first."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.new")
     try:
+        private.own_file(temp)  # 0600 from the start, whatever the umask
         db = _Connection(sqlite3.connect(temp, isolation_level=None))
         try:
             _migrate(db, temp)  # rollback journal: the file is complete at each commit

@@ -8,31 +8,42 @@ as its original bytes or as a fix that passed the checker:
    an optional extra validator (tests run in a throwaway copy, mechanic/validation.py)
    may refuse it too, and then nothing is written and the attempt is "rejected";
 3. refuse when the file on disk is no longer the bytes the fix was made from;
-4. back up the original bytes (a new file, never overwriting an older backup);
+4. back up the original bytes (a new file, never overwriting an older backup,
+   with the original's permissions, in a 0700 folder);
 5. record the intent durably (mechanic/journal.py): file, backup, old and new
-   hashes, temp names;
+   hashes, temp names, and what the attempt row will say;
 6. write a temp file in the same folder, fsync, give it the original's
    permissions, compare the file once more, rename over it, fsync the folder;
 7. check the file on disk with the same checker; if it fails, put the exact
-   original bytes back the same atomic way;
-8. drop the intent.
+   original bytes back the same atomic way and drop the intent;
+8. when it passes, hand the intent over: it goes only once the attempt row is
+   committed (`settle`, called by whoever records it).
 
-A process killed anywhere in 5-8 leaves an intent that `recover_interrupted`
-resolves at the start of the next cycle: the file keeps the validated new
-version or gets its original bytes back, and the temp files go.
+A process killed anywhere in 5-8, or before the attempt row is committed,
+leaves an intent that `recover_interrupted` resolves at the start of the next
+cycle: the file keeps the validated new version, and the attempt is recorded
+from the intent if it was not; or it gets its original bytes back. Temp files
+and half-written backups go.
+
+A backup is only ever read through `read_backup`: a regular file inside the
+backup folder holding exactly the bytes its attempt says it holds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import fcntl
 import hashlib
 import os
+import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from mechanic import journal, linediff, writegate
+from mechanic import journal, linediff, private, writegate
 from mechanic import review as review_mode
 from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard
@@ -53,6 +64,9 @@ class TxResult:
     diff: str | None = None
     old_sha: str | None = None
     new_sha: str | None = None
+    # An applied write's intent, kept until its attempt row is committed: the
+    # recorder calls settle(backup_dir, intent) right after the commit.
+    intent: str | None = None
 
 
 class Refused(RuntimeError):
@@ -99,36 +113,96 @@ def _reread(target: Path) -> bytes:
 
 
 def write_backup(target: Path, data: bytes, backup_dir: Path) -> Path:
-    """A new backup file holding `data`; never overwrites an existing one."""
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    """A new backup file holding `data`; never overwrites an existing one. It gets
+    the permissions of `target` (a copy of a 0600 file is 0600), in a folder
+    created 0700."""
+    private.make_folder(backup_dir)
+    try:
+        # Never wider than the original; the owner keeps read and write so the
+        # backup can be restored and removed.
+        mode = stat.S_IMODE(os.stat(target).st_mode) & 0o777 | 0o600
+    except OSError:
+        mode = private.FILE_MODE
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     # A name may have 255 bytes: a long one is cut to leave room for the rest.
     base = f"{fit(target.name, 200)}.{stamp}.{sha256(data)[:8]}"
     # Written under a private name, then linked to its final name: a full disk
-    # or a crash never leaves a truncated file that looks like a backup.
+    # or a crash never leaves a truncated file that looks like a backup. The
+    # part is locked while written, so recovery removes only a dead writer's.
     part = backup_dir / f".{base}.{os.getpid()}.part"
     try:
-        with open(part, "wb") as handle:
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.fchmod(fd, mode)
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
-        for counter in range(1000):
-            path = backup_dir / (f"{base}.bak" if counter == 0 else f"{base}.{counter}.bak")
-            try:
-                os.link(part, path)
-            except FileExistsError:
-                continue
-            except OSError:  # a filesystem without hard links: claim the name, then fill it
-                with open(path, "xb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            _fsync_dir(backup_dir)
-            return path
+            os.fsync(fd)
+            for counter in range(1000):
+                path = backup_dir / (f"{base}.bak" if counter == 0 else f"{base}.{counter}.bak")
+                try:
+                    os.link(part, path)
+                except FileExistsError:
+                    continue
+                except OSError:  # a filesystem without hard links: claim the name, then fill it
+                    _write_new(path, data, mode)
+                _fsync_dir(backup_dir)
+                return path
     finally:
         with contextlib.suppress(FileNotFoundError):
             part.unlink()
     raise OSError(f"no free backup name for {target.name} in {backup_dir}")
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(fd, mode)
+        handle.write(data)
+        handle.flush()
+        os.fsync(fd)
+
+
+def read_backup(backup: Path, backup_dir: Path, expected_sha: str | None) -> bytes:
+    """The bytes of `backup`, only if it is a regular file inside `backup_dir`
+    (links and `..` resolved) holding exactly the bytes whose hash is
+    `expected_sha`. Raises Refused saying which of these it is not: a backup that
+    was altered, swapped for a link to another file, or for a FIFO or a device,
+    is never written into a user's file."""
+    if not expected_sha:
+        raise Refused(f"the record does not say which bytes the backup {backup} must hold")
+    folder = os.path.realpath(backup_dir)
+    real = os.path.realpath(backup)
+    if os.path.commonpath([folder, real]) != folder or real == folder:
+        raise Refused(f"the backup {backup} is not inside the backup folder {backup_dir}")
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise Refused(f"cannot read the backup {backup}: {exc.strerror or exc}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Refused(f"the backup {backup} is not a regular file")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    except OSError as exc:
+        raise Refused(f"cannot read the backup {backup}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if sha256(data) != expected_sha:
+        raise Refused(
+            f"the backup {backup} does not hold the original bytes (its hash differs):"
+            " it was changed since it was written"
+        )
+    return data
+
+
+def settle(backup_dir: Path, intent: str | None) -> None:
+    """An applied write's attempt row is committed: its intent can go."""
+    if intent:
+        journal.settle(journal.intents_dir(backup_dir), intent)
 
 
 def apply_fix(
@@ -141,12 +215,19 @@ def apply_fix(
     guard: Guard,
     validate: Callable[[bytes], str | None] | None = None,
     review: bool | None = None,
+    attempt: Mapping[str, Any] | None = None,
 ) -> TxResult:
     """Write `fixed` over `target` (which must still hold `original`) if and only
     if it passes `checker` (and `validate`, which returns a problem or None);
     see the module docstring for the sequence. With `review` (by default the
     process-wide mode, mechanic/review.py) a fix that would be written is kept
-    as a pending patch instead: outcome "pending", nothing written."""
+    as a pending patch instead: outcome "pending", nothing written.
+
+    `attempt` is what the attempt row will say (an AttemptRecord's fields: path,
+    language, error, rung, backend, model...), kept in the intent so that
+    recovery can record the fix should this process die before its caller
+    does. An "applied" result carries its `intent`: the caller records the
+    attempt with it, then calls `settle`."""
     old_sha, new_sha = sha256(original), sha256(fixed)
     if refusal := guard.refusal(target):
         return TxResult("skipped", f"{refusal}: never written", old_sha=old_sha)
@@ -183,6 +264,7 @@ def apply_fix(
             checker=checker,
             backup_dir=backup_dir,
             hold=review_mode.holding() if review is None else review,
+            attempt=attempt,
         )
 
 
@@ -194,6 +276,7 @@ def _write_fix(
     checker: Checker,
     backup_dir: Path,
     hold: bool = False,
+    attempt: Mapping[str, Any] | None = None,
 ) -> TxResult:
     """The writing half of apply_fix, once the fix has passed every check in memory."""
     old_sha, new_sha = sha256(original), sha256(fixed)
@@ -234,14 +317,33 @@ def _write_fix(
                 "new_sha": new_sha,
                 "language": checker.language,
                 "phase": "apply",
+                "attempt": _draft(attempt),
             },
         )
     except OSError as exc:
         return TxResult("skipped", f"the intent could not be recorded, nothing applied: {exc}")
     try:
-        return _write_and_verify(target, original, fixed, checker, intent, backup, diff)
-    finally:
+        result = _write_and_verify(target, original, fixed, checker, intent, backup, diff)
+    except BaseException:
         intent.close()
+        raise
+    if result.outcome != "applied":
+        intent.close()
+        return result
+    # On disk and checked: the intent now waits for the attempt row (settle).
+    return dataclasses.replace(result, intent=intent.hand_over())
+
+
+def _draft(attempt: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The JSON-safe part of the attempt-to-be (its own id and verdict are not known yet)."""
+    if attempt is None:
+        return None
+    skip = {"id", "outcome", "reason", "backup_path", "diff", "old_sha", "new_sha", "undone_at"}
+    return {
+        key: value
+        for key, value in attempt.items()
+        if key not in skip and (value is None or isinstance(value, (str, int, float, bool)))
+    }
 
 
 def _write_and_verify(
@@ -294,9 +396,24 @@ def _restore_if_ours(target: Path, original: bytes, ours: bytes, temp: Path) -> 
     return True
 
 
-def restore_backup(target: Path, *, backup: Path, expected: bytes, guard: Guard) -> None:
+def restore_backup(
+    target: Path,
+    *,
+    backup: Path,
+    expected: bytes,
+    guard: Guard,
+    backup_dir: Path,
+    original_sha: str | None,
+    undoes: int | None = None,
+) -> str | None:
     """Put a backup's bytes back over `target`, refusing unless `target` still
-    holds `expected` (the fix mechanic wrote). Raises Refused with the reason."""
+    holds `expected` (the fix mechanic wrote) and the backup passes `read_backup`
+    (inside `backup_dir`, a regular file, holding the bytes `original_sha` names).
+    Raises Refused with the reason.
+
+    With `undoes` (the attempt this takes back), returns the intent, kept until
+    the caller has marked that attempt undone and called `settle`: a process
+    killed in between leaves recovery to mark it."""
     if guard.is_protected(target):
         raise Refused(f"{target} is protected: never written")
     try:
@@ -305,13 +422,10 @@ def restore_backup(target: Path, *, backup: Path, expected: bytes, guard: Guard)
         raise Refused(f"cannot read {target}: {exc.strerror or exc}") from exc
     if current != expected:
         raise Refused(f"{target} changed since the fix was applied; it is left as it is")
-    try:
-        data = read_regular(backup)
-    except OSError as exc:
-        raise Refused(f"cannot read the backup {backup}: {exc}") from exc
+    data = read_backup(backup, backup_dir, original_sha)
     try:
         intent = journal.begin(
-            journal.intents_dir(backup.parent),
+            journal.intents_dir(backup_dir),
             {
                 "target": str(target),
                 "backup": str(backup),
@@ -319,14 +433,20 @@ def restore_backup(target: Path, *, backup: Path, expected: bytes, guard: Guard)
                 "new_sha": sha256(data),
                 "language": None,
                 "phase": "restore",
+                "undoes": undoes,
             },
         )
     except OSError as exc:
         raise Refused(f"the intent could not be recorded, nothing restored: {exc}") from exc
     try:
         _atomic_replace(target, data, expected=expected, temp=intent.intent.temp(0))
-    finally:
+    except BaseException:
         intent.close()
+        raise
+    if undoes is None:
+        intent.close()
+        return None
+    return intent.hand_over()
 
 
 # --- recovery -------------------------------------------------------------
@@ -339,19 +459,29 @@ class Recovered:
     target: Path
     action: str  # kept-new | kept-original | restored | left | unreadable-intent
     reason: str
+    # The attempt row a kept fix needs (an AttemptRecord's fields, with `intent`
+    # naming it, so a row already committed is not recorded twice).
+    attempt: dict[str, Any] | None = None
+    undoes: int | None = None  # a revert that was done: this attempt is undone
 
 
 def recover_interrupted(
-    backup_dir: Path, checker_for: Callable[[str], Checker] | None = None
+    backup_dir: Path,
+    checker_for: Callable[[str], Checker] | None = None,
+    record: Callable[[Recovered], None] | None = None,
 ) -> list[Recovered]:
     """Resolve every write a killed mechanic left unfinished.
 
     The file keeps the new version only if it is byte for byte the validated
     fix (and, given `checker_for`, still passes its check on disk); if it holds
-    the fix in any other case, the original bytes come back from the backup. A
-    file holding anything else was saved by a person and is left alone. The
-    temp files and the intent go in every case. Safe to run at any time and
-    to be killed itself: intents held by a live transaction are not touched.
+    the fix in any other case, the original bytes come back from the backup
+    (only a backup `read_backup` accepts). A file holding anything else was
+    saved by a person and is left alone. `record` is handed each resolution
+    before its intent goes, so a kept fix gets its attempt row (`attempt`) and
+    a finished revert its undo; if `record` raises, the intent stays for the
+    next recovery and the error propagates. Temp files and the half-written
+    backups of dead processes go. Safe to run at any time and to be killed
+    itself: intents held by a live transaction are not touched.
     """
     folder = journal.intents_dir(backup_dir)
     results: list[Recovered] = []
@@ -363,12 +493,19 @@ def recover_interrupted(
         for temp in item.temps():
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
-        results.append(_resolve(item, checker_for))
+        resolved = _resolve(item, backup_dir, checker_for)
+        if record is not None:
+            record(resolved)  # on the record before the intent goes
+        results.append(resolved)
         journal.discard(folder, item.id)
+    for parts in (backup_dir, backup_dir / "pending"):
+        journal.remove_stale_parts(parts)
     return results
 
 
-def _resolve(intent: journal.Intent, checker_for: Callable[[str], Checker] | None) -> Recovered:
+def _resolve(
+    intent: journal.Intent, backup_dir: Path, checker_for: Callable[[str], Checker] | None
+) -> Recovered:
     target = Path(intent.target)
     try:
         on_disk = read_regular(target)
@@ -378,9 +515,13 @@ def _resolve(intent: journal.Intent, checker_for: Callable[[str], Checker] | Non
     if current == intent.old_sha:
         return Recovered(target, "kept-original", "the write never happened")
     if current != intent.new_sha:
-        return Recovered(target, "left", "changed by someone: left as they saved it")
+        reason = "changed by someone: left as they saved it"
+        if intent.written and intent.phase == "apply":  # the fix was on disk first
+            return Recovered(target, "left", reason, _recovered_attempt(intent, None, reason))
+        return Recovered(target, "left", reason)
     if intent.phase == "restore":
-        return Recovered(target, "kept-new", "the backup was already back in place")
+        reason = "the backup was already back in place"
+        return Recovered(target, "kept-new", reason, undoes=intent.undoes)
     problem = None
     if intent.phase == "revert":
         problem = "it had failed its check on disk"
@@ -391,20 +532,42 @@ def _resolve(intent: journal.Intent, checker_for: Callable[[str], Checker] | Non
             verdict = f"the checker failed: {exc}"
         if verdict is not None:
             problem = "it fails its check on disk"
+    backup = Path(intent.backup or "")
     if problem is None:
-        return Recovered(target, "kept-new", "holds the validated fix")
+        try:
+            diff = unified_diff(target, read_backup(backup, backup_dir, intent.old_sha), on_disk)
+        except Refused:
+            diff = None  # the fix is kept and recorded all the same; revert will say why not
+        reason = "holds the validated fix"
+        return Recovered(target, "kept-new", reason, _recovered_attempt(intent, diff, reason))
     try:
-        data = read_regular(intent.backup or "")
-    except OSError as exc:
-        return Recovered(target, "left", f"{problem}, but the backup is unreadable: {exc}")
-    if sha256(data) != intent.old_sha:
-        return Recovered(target, "left", f"{problem}, but the backup does not match")
+        data = read_backup(backup, backup_dir, intent.old_sha)
+    except Refused as exc:
+        return Recovered(target, "left", f"{problem}, but {exc}")
     temp = target.parent / f".{target.name[:80]}.{intent.id}.r{journal.TEMP_SUFFIX}"
     try:
         _atomic_replace(target, data, expected=on_disk, temp=temp)
     except (OSError, Refused) as exc:
         return Recovered(target, "left", f"{problem}; restoring failed: {exc}")
     return Recovered(target, "restored", f"{problem}: original bytes restored")
+
+
+def _recovered_attempt(intent: journal.Intent, diff: str | None, state: str) -> dict[str, Any]:
+    """The attempt row of a fix whose process died before recording it."""
+    fields = dict(intent.attempt or {})
+    fields.update(
+        path=intent.target,
+        language=fields.get("language") or intent.language or "unknown",
+        error=fields.get("error") or "(not recorded: mechanic stopped first)",
+        outcome="applied",
+        reason=f"passes the check; recorded on recovery, mechanic stopped first ({state})",
+        backup_path=intent.backup,
+        diff=diff,
+        old_sha=intent.old_sha,
+        new_sha=intent.new_sha,
+        intent=intent.id,
+    )
+    return fields
 
 
 def _short(finding: Finding) -> str:
@@ -420,6 +583,7 @@ def restore_version(
     checker: Checker,
     backup_dir: Path,
     guard: Guard,
+    attempt: Mapping[str, Any] | None = None,
 ) -> TxResult:
     """Bring back a file's last good version, on a person's request (`mechanic
     restore`). The same sequence as a fix: the good version must pass the check,
@@ -436,4 +600,5 @@ def restore_version(
         backup_dir=backup_dir,
         guard=guard,
         review=False,
+        attempt=attempt,
     )

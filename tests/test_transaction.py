@@ -41,6 +41,17 @@ def apply(target: Path, guard: Guard, fixed: bytes = FIXED, checker=None, origin
     )
 
 
+def restore(target: Path, result, guard: Guard) -> None:
+    restore_backup(
+        target,
+        backup=result.backup_path,
+        expected=FIXED,
+        guard=guard,
+        backup_dir=result.backup_path.parent,
+        original_sha=result.old_sha,
+    )
+
+
 def leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if "mechanic-tmp" in p.name]
 
@@ -162,7 +173,7 @@ def test_restoring_a_backup_refuses_when_the_file_changed_since(root, guard):
     result = apply(target, guard)
     target.write_bytes(b"x = 'edited by hand'\n")
     with pytest.raises(Refused, match="changed since"):
-        restore_backup(target, backup=result.backup_path, expected=FIXED, guard=guard)
+        restore(target, result, guard)
     assert target.read_bytes() == b"x = 'edited by hand'\n"
 
 
@@ -170,5 +181,5 @@ def test_restoring_a_backup_puts_the_original_bytes_back(root, guard):
     target = root / "a.py"
     target.write_bytes(BROKEN)
     result = apply(target, guard)
-    restore_backup(target, backup=result.backup_path, expected=FIXED, guard=guard)
+    restore(target, result, guard)
     assert target.read_bytes() == BROKEN

@@ -117,6 +117,19 @@ def try_zero_token(
         return None
     if dry_run:
         return Found(unified_diff(target, original, fixed_bytes))
+    record = AttemptRecord(
+        path=str(target),
+        language=finding.language,
+        error=error_text(finding),
+        outcome="skipped",
+        backend=BACKEND,
+        model=None,
+        prompt_tokens=0,
+        answer_tokens=0,
+        old_sha=sha256(original),
+        started_at=started_at,
+        rung="deterministic",
+    )
     result = apply_fix(
         target,
         original=original,
@@ -125,25 +138,14 @@ def try_zero_token(
         backup_dir=backup_dir,
         guard=guard,
         validate=validate,
+        attempt=record.to_dict(),
     )
     reason = f"zero-token fix: {result.reason}"
     summary = getattr(validate, "summary", None)
     if result.outcome == "applied" and summary:
         reason += f"; {summary}"
-    return AttemptRecord(
-        path=str(target),
-        language=finding.language,
-        error=error_text(finding),
-        outcome=result.outcome,
-        reason=reason,
-        backend=BACKEND,
-        model=None,
-        prompt_tokens=0,
-        answer_tokens=0,
-        duration_s=round(time.monotonic() - started, 3),
-        backup_path=str(result.backup_path) if result.backup_path else None,
-        diff=result.diff,
-        old_sha=sha256(original),
-        new_sha=result.new_sha,
-        started_at=started_at,
-    )
+    record.outcome, record.reason = result.outcome, reason
+    record.duration_s = round(time.monotonic() - started, 3)
+    record.backup_path = str(result.backup_path) if result.backup_path else None
+    record.diff, record.new_sha, record.intent = result.diff, result.new_sha, result.intent
+    return record
