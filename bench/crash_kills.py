@@ -33,9 +33,9 @@ def main() -> int:
     if args.seed is not None:
         env["MECHANIC_CRASH_SEED"] = str(args.seed)
     started = time.monotonic()
+    test = ["tests/test_crash.py", "-k", "killed_commands", "--durations=0"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider"]
-        + ["tests/test_crash.py", "-k", "killed_commands", "--durations=0"],
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", *test],
         cwd=REPO,
         env=env,
         capture_output=True,

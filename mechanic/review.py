@@ -85,7 +85,12 @@ def accept(config, store, patch_id: int):
             f" (reject the patch with `mechanic reject {patch_id}`)"
         )
     try:  # like a backup: a regular file in the backup folder, holding the hash it should
-        fixed = read_backup(Path(patch["fix_path"]), config.mechanic.backup_dir, patch["new_sha"])
+        fixed = read_backup(
+            Path(patch["fix_path"]),
+            config.mechanic.backup_dir,
+            patch["new_sha"],
+            what="pending patch",
+        )
     except Refused as exc:
         raise ReviewError(f"patch #{patch_id} cannot be applied: {exc}") from exc
     origin = store.attempt(patch["attempt_id"]) if patch["attempt_id"] else None

@@ -163,37 +163,39 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
         os.fsync(fd)
 
 
-def read_backup(backup: Path, backup_dir: Path, expected_sha: str | None) -> bytes:
-    """The bytes of `backup`, only if it is a regular file inside `backup_dir`
-    (links and `..` resolved) holding exactly the bytes whose hash is
-    `expected_sha`. Raises Refused saying which of these it is not: a backup that
-    was altered, swapped for a link to another file, or for a FIFO or a device,
-    is never written into a user's file."""
+def read_backup(
+    backup: Path, backup_dir: Path, expected_sha: str | None, *, what: str = "backup"
+) -> bytes:
+    """The bytes of `backup` (a backup, or the `what` named: a pending patch), only
+    if it is a regular file inside `backup_dir` (links and `..` resolved) holding
+    exactly the bytes whose hash is `expected_sha`. Raises Refused saying which of
+    these it is not: one that was altered, swapped for a link to another file, or
+    for a FIFO or a device, is never written into a user's file."""
     if not expected_sha:
-        raise Refused(f"the record does not say which bytes the backup {backup} must hold")
+        raise Refused(f"the record does not say which bytes the {what} {backup} must hold")
     folder = os.path.realpath(backup_dir)
     real = os.path.realpath(backup)
     if os.path.commonpath([folder, real]) != folder or real == folder:
-        raise Refused(f"the backup {backup} is not inside the backup folder {backup_dir}")
+        raise Refused(f"the {what} {backup} is not inside the backup folder {backup_dir}")
     try:
         fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        raise Refused(f"cannot read the backup {backup}: {exc.strerror or exc}") from exc
+        raise Refused(f"cannot read the {what} {backup}: {exc.strerror or exc}") from exc
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise Refused(f"the backup {backup} is not a regular file")
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Refused(f"the {what} {backup} is not a regular file")
         chunks = []
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
     except OSError as exc:
-        raise Refused(f"cannot read the backup {backup}: {exc.strerror or exc}") from exc
+        raise Refused(f"cannot read the {what} {backup}: {exc.strerror or exc}") from exc
     finally:
         os.close(fd)
     data = b"".join(chunks)
     if sha256(data) != expected_sha:
+        held = "the original bytes" if what == "backup" else "the bytes it was made with"
         raise Refused(
-            f"the backup {backup} does not hold the original bytes (its hash differs):"
+            f"the {what} {backup} does not hold {held} (its hash differs):"
             " it was changed since it was written"
         )
     return data
