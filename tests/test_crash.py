@@ -29,8 +29,9 @@ from crash_driver import (
 from mechanic.checkers.python import PythonChecker
 from mechanic.cycle import record_recovered
 from mechanic.discovery import Guard
+from mechanic.errors import StoreError
 from mechanic.journal import intents_dir
-from mechanic.store import Store
+from mechanic.store import AttemptRecord, Store
 from mechanic.transaction import apply_fix, recover_interrupted, settle, sha256
 
 DRIVER = Path(__file__).resolve().parent / "crash_driver.py"
@@ -169,6 +170,92 @@ def test_a_live_transaction_is_never_recovered_under_it(tmp_path):
     assert waiting == [f"{result.intent}.applied", f"{result.intent}.json"]
     settle(backups, result.intent)
     assert list(intents_dir(backups).iterdir()) == []
+
+
+def applied_unsettled(tmp_path, *, recorded: bool):
+    """A fix written and checked by the real transaction, whose process then
+    dies before settling it: before the attempt row (`recorded=False`) or just
+    after it. Returns (store, target, backups)."""
+    root, backups = tmp_path / "src", tmp_path / "backups"
+    root.mkdir()
+    target = root / "a.py"
+    target.write_bytes(ORIGINAL)
+    store = Store.open(tmp_path / "state")
+    draft = AttemptRecord(
+        str(target),
+        "python",
+        "SyntaxError: bad",
+        "skipped",
+        backend="ollama",
+        model="qwen2.5-coder:7b",
+        prompt_tokens=120,
+        answer_tokens=30,
+        rung="block",
+    )
+    result = apply_fix(
+        target,
+        original=ORIGINAL,
+        fixed=good(1),
+        checker=PythonChecker(),
+        backup_dir=backups,
+        guard=Guard([], [root]),
+        attempt=draft.to_dict(),
+    )
+    assert result.outcome == "applied" and result.intent
+    if recorded:
+        draft.outcome, draft.intent, draft.new_sha = "applied", result.intent, result.new_sha
+        store.record_attempt(draft)
+    return store, target, backups
+
+
+def test_a_fix_its_process_never_recorded_is_recorded_by_recovery(tmp_path):
+    store, target, backups = applied_unsettled(tmp_path, recorded=False)
+    results = recover_interrupted(
+        backups, lambda language: PythonChecker(), lambda item: record_recovered(store, item, 7)
+    )
+    assert [r.action for r in results] == ["kept-new"]
+    [row] = store.recent_attempts()
+    assert (row.outcome, row.path, row.rung, row.backend, row.model) == (
+        "applied",
+        str(target),
+        "block",
+        "ollama",
+        "qwen2.5-coder:7b",
+    )
+    assert (row.error, row.prompt_tokens, row.answer_tokens, row.cycle_id) == (
+        "SyntaxError: bad",
+        120,
+        30,
+        7,
+    )
+    assert (row.old_sha, row.new_sha) == (sha256(ORIGINAL), sha256(good(1)))
+    assert Path(row.backup_path).read_bytes() == ORIGINAL
+    assert "-def f(:" in row.diff and "+def f():" in row.diff
+    assert list(intents_dir(backups).iterdir()) == []
+
+
+def test_a_fix_recorded_just_before_its_process_died_is_not_recorded_twice(tmp_path):
+    store, target, backups = applied_unsettled(tmp_path, recorded=True)
+    results = recover_interrupted(
+        backups, lambda language: PythonChecker(), lambda item: record_recovered(store, item, 7)
+    )
+    assert [r.action for r in results] == ["kept-new"]
+    assert len(store.recent_attempts()) == 1
+    assert target.read_bytes() == good(1)
+    assert list(intents_dir(backups).iterdir()) == []
+
+
+def test_a_store_that_fails_during_recovery_keeps_the_intent_for_next_time(tmp_path):
+    store, _, backups = applied_unsettled(tmp_path, recorded=False)
+
+    def failing(item):
+        raise StoreError("disk full")
+
+    with pytest.raises(StoreError):
+        recover_interrupted(backups, lambda language: PythonChecker(), failing)
+    assert len(list(intents_dir(backups).glob("*.json"))) == 1
+    recover_interrupted(backups, None, lambda item: record_recovered(store, item, None))
+    assert [a.outcome for a in store.recent_attempts()] == ["applied"]
 
 
 def test_a_cycle_recovers_before_it_reads_anything(workspace):
