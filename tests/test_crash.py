@@ -54,7 +54,7 @@ def test_sigkill_at_random_instants_leaves_only_original_or_validated_files(tmp_
     seed = int(os.environ.get("MECHANIC_CRASH_SEED", time.time_ns() % 10**6))
     rng = random.Random(seed)
     repairs = kills = restored = 0
-    while repairs < 100 or kills < 30:
+    while repairs < 60 or kills < 20:
         driver = subprocess.Popen(
             [
                 sys.executable,
