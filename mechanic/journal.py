@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 from mechanic import private
-
 from mechanic.names import fit
 
 INTENTS = ".intents"
@@ -52,7 +51,7 @@ TEMP_SUFFIX = ".mechanic-tmp"
 # (and passed its check on disk) and waits for its record.
 PHASES = ("apply", "revert", "restore", "applied")
 # `<name>.<pid>.part`: a file being written under a private name by process pid.
-_PART = re.compile(r"^\..+\.(\d+)\.part$")
+_PART = re.compile(r"^\..+\.(\d+)\.part$", re.DOTALL)  # a name may hold a newline
 
 
 def intents_dir(backup_dir: Path) -> Path:
