@@ -178,12 +178,16 @@ def read_backup(
     if os.path.commonpath([folder, real]) != folder or real == folder:
         raise Refused(f"the {what} {backup} is not inside the backup folder {backup_dir}")
     try:
+        # Looked at before it is opened (a device is never opened), and again once
+        # open: the object read is the one checked.
+        if not stat.S_ISREG(mode := os.stat(real).st_mode):
+            raise NotRegularFile(real, mode)
         fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise Refused(f"cannot read the {what} {backup}: {exc.strerror or exc}") from exc
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise Refused(f"the {what} {backup} is not a regular file")
+        if not stat.S_ISREG(mode := os.fstat(fd).st_mode):
+            raise NotRegularFile(real, mode)
         chunks = []
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)

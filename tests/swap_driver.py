@@ -163,7 +163,14 @@ def one(step: str, root: Path, what: str) -> dict:
         swapped = target if step == "revert" else result.backup_path
         swap(swapped, what)
         try:
-            restore_backup(target, backup=result.backup_path, expected=FIXED, guard=guard)
+            restore_backup(
+                target,
+                backup=result.backup_path,
+                expected=FIXED,
+                guard=guard,
+                backup_dir=backups,
+                original_sha=transaction.sha256(BROKEN),
+            )
             report["reason"] = "restored"
         except Refused as exc:
             report["reason"] = str(exc)
