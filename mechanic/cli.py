@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mechanic import __version__
-from mechanic.config import Config, find_config, load_config
+from mechanic.config import Config, check_folders, find_config, load_config
 from mechanic.errors import ConfigError, MechanicError, StoreUnusable
 from mechanic.names import for_json, readable, shown
 
@@ -27,7 +27,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _config(args: argparse.Namespace) -> Config:
-    return load_config(find_config(args.config))
+    config = load_config(find_config(args.config))
+    check_folders(config)  # a state_dir that is a file or read-only: exit 2, not a traceback
+    return config
 
 
 def _setup_logging(config: Config, *, quiet: bool = False) -> None:

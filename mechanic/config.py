@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -202,22 +203,54 @@ class Key:
         return " or ".join(names.get(t, t.__name__) for t in self.types)
 
 
-def _at_least(minimum: float, *, strict: bool = False) -> Check:
+# Numbers beyond any sane setting: also the bound on keys without a range of their own.
+NUMBER_LIMIT = 1e15
+
+
+def _fmt(bound: float) -> str:
+    return f"{bound:g}" if isinstance(bound, float) else str(bound)
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it, kept short. A huge integer is shown by its
+    size: str() of one past 4,300 digits raises."""
+    if isinstance(value, int) and abs(value) > NUMBER_LIMIT:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"a {type(value).__name__} too large to show"
+    return text if len(text) <= 120 else text[:100] + "..."
+
+
+def _range(low: float, high: float, *, above: bool = False) -> Check:
+    """A finite number from `low` (excluded when `above`) to `high`: nan, inf and
+    1e308 pass a bare `value > 0` test and then crash the arithmetic that uses them."""
+    span = f"greater than {_fmt(low)} and at most" if above else f"from {_fmt(low)} to"
+    span += f" {_fmt(high)}"
+
     def check(value: Any) -> str | None:
-        if value < minimum or (strict and value == minimum):
-            return f"must be {'greater than' if strict else 'at least'} {minimum}, got {value}"
+        # Comparisons, not math.isfinite(): that overflows on a huge TOML integer.
+        # nan fails every comparison, so it is refused with the rest.
+        fine = (value > low if above else value >= low) and value <= high
+        if not fine:
+            kind = "a finite number " if isinstance(value, float) else ""
+            return f"must be {kind}{span}, got {_shown(value)}"
         return None
 
     return check
 
 
-def _between(low: float, high: float) -> Check:
-    def check(value: Any) -> str | None:
-        if not low <= value <= high:
-            return f"must be between {low} and {high}, got {value}"
+def _finite(value: Any) -> str | None:
+    """The bound every number gets, whatever its own check says."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-
-    return check
+    if not -NUMBER_LIMIT <= value <= NUMBER_LIMIT:
+        return (
+            f"must be a finite number from {-NUMBER_LIMIT:g} to {NUMBER_LIMIT:g},"
+            f" got {_shown(value)}"
+        )
+    return None
 
 
 def _one_of(choices: tuple[str, ...]) -> Check:
@@ -259,34 +292,35 @@ def _http_url(value: Any) -> str | None:
 
 
 NUMBER = (int, float)
+DAY_SECONDS, WEEK_MINUTES, YEAR_HOURS = 86_400, 7 * 24 * 60, 366 * 24
 SCHEMA: dict[str, dict[str, Key]] = {
     "mechanic": {
         "state_dir": Key((str,), "state", _not_empty),
         "backup_dir": Key((str,), "backups", _not_empty),
-        "max_fixes_per_run": Key((int,), 3, _at_least(0)),
-        "file_cooldown_hours": Key(NUMBER, 6, _at_least(0)),
+        "max_fixes_per_run": Key((int,), 3, _range(0, 10_000)),
+        "file_cooldown_hours": Key(NUMBER, 6, _range(0, YEAR_HOURS)),
         "protected": Key((list,), [], check_globs),
         "default_protected": Key((list,), list(DEFAULT_PROTECTED), check_globs),
         "apply": Key((str,), "auto", _one_of(APPLY_MODES)),
         "git_commit": Key((bool,), False, None),
-        "max_file_kb": Key((int,), 1024, _at_least(1)),
+        "max_file_kb": Key((int,), 1024, _range(1, 1024 * 1024)),
         "node": Key((str,), "", None),
-        "log_max_mb": Key(NUMBER, 5, _at_least(0, strict=True)),
-        "interval_minutes": Key(NUMBER, 10, _at_least(0, strict=True)),
-        "quiet_seconds": Key(NUMBER, 120, _at_least(0)),
-        "max_cycle_minutes": Key(NUMBER, 30, _at_least(0, strict=True)),
+        "log_max_mb": Key(NUMBER, 5, _range(0, 1024 * 1024, above=True)),
+        "interval_minutes": Key(NUMBER, 10, _range(0, WEEK_MINUTES, above=True)),
+        "quiet_seconds": Key(NUMBER, 120, _range(0, DAY_SECONDS)),
+        "max_cycle_minutes": Key(NUMBER, 30, _range(0, WEEK_MINUTES, above=True)),
         "file_watcher": Key((str,), "auto", _one_of(FILE_WATCHERS)),
     },
     "llm": {
         "backend": Key((str,), "ollama", _one_of(BACKENDS)),
         "host": Key((str,), "", _url),
         "model": Key((str,), "qwen2.5-coder:7b", _not_empty),
-        "temperature": Key(NUMBER, 0.1, _between(0, 2)),
+        "temperature": Key(NUMBER, 0.1, _range(0, 2)),
         "think": Key((bool,), False, None),
-        "timeout_seconds": Key(NUMBER, 120, _at_least(0, strict=True)),
-        "num_ctx": Key((int,), 16384, _at_least(512)),
+        "timeout_seconds": Key(NUMBER, 120, _range(0, DAY_SECONDS, above=True)),
+        "num_ctx": Key((int,), 16384, _range(512, 1024 * 1024)),
         "model_path": Key((str,), "", None),
-        "threads": Key((int,), 1, _at_least(1)),
+        "threads": Key((int,), 1, _range(1, 1024)),
     },
     "repair": {
         "mode": Key((str,), "auto", _one_of(REPAIR_MODES)),
@@ -296,7 +330,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "alerts": {
         "webhook_url": Key((str,), "", _http_url),
         "webhook_style": Key((str,), "json", _one_of(WEBHOOK_STYLES)),
-        "webhook_timeout_seconds": Key(NUMBER, 5, _at_least(0, strict=True)),
+        "webhook_timeout_seconds": Key(NUMBER, 5, _range(0, 3600, above=True)),
         "desktop": Key((bool,), False, None),
     },
 }
@@ -304,9 +338,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
 PROBE_SCHEMA: dict[str, Key] = {
     "name": Key((str,), None, _not_empty, required=True),
     "type": Key((str,), None, _not_empty, required=True),
-    "timeout_seconds": Key(NUMBER, 10, _at_least(0, strict=True)),
-    "fail_cycles": Key((int,), 1, _at_least(1)),
-    "remind_every_cycles": Key((int,), 0, _at_least(0)),
+    "timeout_seconds": Key(NUMBER, 10, _range(0, DAY_SECONDS, above=True)),
+    "fail_cycles": Key((int,), 1, _range(1, 10_000)),
+    "remind_every_cycles": Key((int,), 0, _range(0, 100_000)),
     "on_down": Key((dict,), None, None),
 }
 ON_DOWN_SCHEMA: dict[str, Key] = {
@@ -315,10 +349,10 @@ ON_DOWN_SCHEMA: dict[str, Key] = {
     "unit": Key((str,), "", None),
     "user": Key((bool,), False, None),
     "command": Key((list,), [], None),
-    "max_actions": Key((int,), 3, _at_least(1)),
-    "within_cycles": Key((int,), 5, _at_least(1)),
-    "reset_after_cycles": Key((int,), 10, _at_least(1)),
-    "timeout_seconds": Key(NUMBER, 60, _at_least(0, strict=True)),
+    "max_actions": Key((int,), 3, _range(1, 10_000)),
+    "within_cycles": Key((int,), 5, _range(1, 100_000)),
+    "reset_after_cycles": Key((int,), 10, _range(1, 100_000)),
+    "timeout_seconds": Key(NUMBER, 60, _range(0, DAY_SECONDS, above=True)),
 }
 
 
@@ -347,8 +381,8 @@ WATCH_SCHEMA: dict[str, Key] = {
     "exclude": Key((list,), list(DEFAULT_EXCLUDE), check_globs),
     "test_cmd": Key((list, str), [], check_command),
     "smoke_cmd": Key((list, str), [], check_command),
-    "test_timeout_seconds": Key(NUMBER, 300, _at_least(0, strict=True)),
-    "test_memory_mb": Key((int,), 4096, _at_least(64)),
+    "test_timeout_seconds": Key(NUMBER, 300, _range(0, DAY_SECONDS, above=True)),
+    "test_memory_mb": Key((int,), 4096, _range(64, 1024 * 1024)),
 }
 
 ERRORLOG_LANGUAGES = ("auto", "python", "javascript")
@@ -379,7 +413,7 @@ ERRORLOG_SCHEMA: dict[str, Key] = {
     "path": Key((str,), None, _not_empty, required=True),
     "language": Key((str,), "auto", _one_of(ERRORLOG_LANGUAGES)),
     "errors": Key((list,), list(DEFAULT_RUNTIME_ERRORS), _check_errors),
-    "max_age_minutes": Key(NUMBER, 60, _at_least(0, strict=True)),
+    "max_age_minutes": Key(NUMBER, 60, _range(0, YEAR_HOURS * 60, above=True)),
 }
 
 
@@ -428,6 +462,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
 
 
 def parse_config(text: str, source: Path) -> Config:
+    # A BOM is what some Windows editors put first; TOML itself forbids it.
+    text = text.removeprefix("\ufeff")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -435,7 +471,27 @@ def parse_config(text: str, source: Path) -> Config:
         raise ConfigError(
             f"invalid TOML: {exc}", file=source, line=int(match.group(1)) if match else None
         ) from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ConfigError(
+            "invalid TOML: arrays or inline tables nested too deeply",
+            file=source,
+            line=_deep_line(text),
+        ) from None
+    except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
+        raise ConfigError(f"invalid TOML: {exc}", file=source) from None
     return _Validator(text, source).build(data)
+
+
+def _deep_line(text: str, depth: int = 100) -> int | None:
+    """The first line where brackets open `depth` deep (strings are not told apart:
+    it only points a person at the spot)."""
+    level = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        for char in line:
+            level += (char in "[{") - (char in "]}")
+            if level >= depth:
+                return number
+    return None
 
 
 class _Validator:
@@ -530,20 +586,30 @@ class _Validator:
             if wrong_type:
                 self.fail(
                     dotted,
-                    f"must be {key.type_name()}, got {type(value).__name__} {value!r}",
+                    f"must be {key.type_name()}, got {type(value).__name__} {_shown(value)}",
                     header,
                     name,
                     index,
                 )
-            problem = key.check(value) if key.check else None
+            problem = (key.check(value) if key.check else None) or _finite(value)
             if problem:
                 self.fail(dotted, problem, header, name, index)
             values[name] = value
         return values
 
-    def _watches(self, raw: Any) -> tuple[WatchRoot, ...]:
+    def _tables(self, raw: Any, name: str, example: str) -> list[dict]:
+        """An array of tables ([[name]]), or a ConfigError saying what was found instead."""
+        shape = f"must be an array of tables written [[{name}]] (each with {example})"
         if not isinstance(raw, list):
-            self.fail("watch", "must be an array of tables written [[watch]]", None, "watch")
+            self.fail(name, f"{shape}, found {type(raw).__name__} {_shown(raw)}", None, name)
+        for index, table in enumerate(raw):
+            if not isinstance(table, dict):
+                found = f"{type(table).__name__} {_shown(table)}"
+                self.fail(f"{name}[{index}]", f"{shape}, found {found}", None, name)
+        return raw
+
+    def _watches(self, raw: Any) -> tuple[WatchRoot, ...]:
+        raw = self._tables(raw, "watch", 'path = "src"')
         roots = []
         for index, table in enumerate(raw):
             values = self._keys(table, WATCH_SCHEMA, f"watch[{index}]", "watch", index)
@@ -565,9 +631,7 @@ class _Validator:
         return tuple(roots)
 
     def _errorlogs(self, raw: Any) -> tuple[ErrorLog, ...]:
-        shape = "must be an array of tables written [[errorlog]]"
-        if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
-            self.fail("errorlog", shape, None, "errorlog")
+        raw = self._tables(raw, "errorlog", 'path = "logs/*.log"')
         logs = []
         for index, table in enumerate(raw):
             values = self._keys(table, ERRORLOG_SCHEMA, f"errorlog[{index}]", "errorlog", index)
@@ -586,8 +650,7 @@ class _Validator:
         from probes import REGISTRY
         from probes.base import ConfigContext, ProbeConfigError
 
-        if not isinstance(raw, list):
-            self.fail("probe", "must be an array of tables written [[probe]]", None, "probe")
+        raw = self._tables(raw, "probe", 'name = "db" and type = "tcp"')
         ctx = ConfigContext(base=self.base, llm_host=llm_host, llm_model=llm_model)
         specs: list[ProbeSpec] = []
         seen: set[str] = set()
@@ -694,3 +757,59 @@ class _Validator:
             if pattern.match(line) or (table is None and table_header.match(line)):
                 return number + 1
         return None
+
+
+# --- the folders mechanic writes ---------------------------------------------
+
+
+def check_folders(config: Config) -> None:
+    """Make sure `state_dir` (created here) and `backup_dir` can be written.
+
+    Raises ConfigError naming the key, before any work: a state folder that is a
+    file, or sits on a read-only mount, would otherwise surface as a traceback from
+    whichever step first writes there. Permission bits alone prove nothing (root
+    ignores them), so an existing folder is tested by creating a file in it.
+    """
+    settings = config.mechanic
+    folders = (("state_dir", settings.state_dir, True), ("backup_dir", settings.backup_dir, False))
+    for name, path, create in folders:
+        problem = _folder_problem(path, create=create)
+        if problem:
+            line = None
+            try:
+                lines = config.source.read_text(encoding="utf-8", errors="replace")
+                line = _Validator(lines, config.source)._locate("mechanic", name, None)
+            except OSError:
+                pass
+            raise ConfigError(problem, key=f"mechanic.{name}", file=config.source, line=line)
+
+
+def _folder_problem(path: Path, *, create: bool) -> str | None:
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "is" if existing == path else f"cannot be made: {existing}, on its way, is"
+        return f"{path} {what} a file, not a folder"
+    if existing != path and not create:
+        # Not created yet (the first fix makes it): judge the folder it will be made in.
+        if not os.access(existing, os.W_OK | os.X_OK) or _read_only_mount(existing):
+            return f"{path} cannot be made: {existing} is read-only"
+        return None
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"{path} cannot be created: {exc.strerror or exc}"
+    try:
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".mechanic-write-test-"):
+            pass
+    except OSError as exc:
+        return f"{path} cannot be written in: {exc.strerror or exc}"
+    return None
+
+
+def _read_only_mount(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False

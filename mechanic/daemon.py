@@ -33,7 +33,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from mechanic import writegate
-from mechanic.config import Config, load_config
+from mechanic.config import Config, check_folders, load_config
 from mechanic.discovery import Guard
 from mechanic.errors import ConfigError, MechanicError
 from mechanic.pidlock import is_held, pid_lock
@@ -422,6 +422,7 @@ def run(config_path: Path) -> int:
     from mechanic import log as logs
 
     config = load_config(Path(config_path).expanduser().absolute())
+    check_folders(config)
     try:
         logs.configure(
             config.mechanic.state_dir,

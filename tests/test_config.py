@@ -105,13 +105,13 @@ def test_ollama_host_comes_from_the_environment_when_not_configured(tmp_path, mo
     [
         (("max_fixes_per_run = 3", "max_fixes = 3"), "mechanic.max_fixes", 4, "unknown key"),
         (("temperature = 0.1", 'temperature = "hot"'), "llm.temperature", 12, "a number"),
-        (("temperature = 0.1", "temperature = 7"), "llm.temperature", 12, "between 0 and 2"),
+        (("temperature = 0.1", "temperature = 7"), "llm.temperature", 12, "from 0 to 2"),
         (("think = false", 'think = "no"'), "llm.think", 13, "true or false"),
         (
             ("max_fixes_per_run = 3", "max_fixes_per_run = -1"),
             "mechanic.max_fixes_per_run",
             4,
-            "at least 0",
+            "from 0 to 10000",
         ),
         (
             ("max_fixes_per_run = 3", "max_fixes_per_run = true"),
@@ -120,7 +120,7 @@ def test_ollama_host_comes_from_the_environment_when_not_configured(tmp_path, mo
             "an integer",
         ),
         (('backend = "ollama"', 'backend = "openai"'), "llm.backend", 9, "one of"),
-        (("num_ctx = 16384", "num_ctx = 100"), "llm.num_ctx", 15, "at least 512"),
+        (("num_ctx = 16384", "num_ctx = 100"), "llm.num_ctx", 15, "from 512 to"),
         (
             ("timeout_seconds = 120", "timeout_seconds = 0"),
             "llm.timeout_seconds",

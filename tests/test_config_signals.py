@@ -54,7 +54,7 @@ def test_a_relative_errorlog_resolves_against_the_config_folder(tmp_path):
         ('test_cmd = "pytest \'open"\n', "watch[0].test_cmd", 3, "cannot be split"),
         ('smoke_cmd = ["node", ""]\n', "watch[0].smoke_cmd", 3, "non-empty strings"),
         ("test_timeout_seconds = 0\n", "watch[0].test_timeout_seconds", 3, "greater than 0"),
-        ("test_memory_mb = 10\n", "watch[0].test_memory_mb", 3, "at least 64"),
+        ("test_memory_mb = 10\n", "watch[0].test_memory_mb", 3, "from 64 to"),
     ],
 )
 def test_bad_signal_settings_name_the_key_and_line(tmp_path, table, key, line, words):
