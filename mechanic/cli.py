@@ -14,10 +14,11 @@ from pathlib import Path
 
 from mechanic import __version__
 from mechanic.config import Config, check_folders, find_config, load_config
-from mechanic.errors import ConfigError, MechanicError, StoreUnusable
+from mechanic.errors import Busy, ConfigError, MechanicError, StoreUnusable
 from mechanic.names import for_json, readable, shown
 
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
+EXIT_BUSY = 3  # another cycle or daemon holds the state folder: nothing was judged
 
 
 class _Parser(argparse.ArgumentParser):
@@ -926,6 +927,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         repair = exc.repair.replace(StoreUnusable.REBUILD, StoreUnusable.REBUILD + config)
         print(f"mechanic: {readable(exc.problem)}\n  to repair it, {repair}", file=sys.stderr)
         return EXIT_USAGE
+    except Busy as exc:
+        print(f"mechanic: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except MechanicError as exc:
         print(f"mechanic: {exc}", file=sys.stderr)
         return EXIT_BROKEN

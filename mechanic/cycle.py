@@ -20,7 +20,7 @@ from mechanic.checkers import CheckerSet
 from mechanic.checkers.base import Finding
 from mechanic.config import Config
 from mechanic.discovery import Finder, WatchedFile
-from mechanic.errors import BackendError, MechanicError, StoreError
+from mechanic.errors import BackendError, Busy, MechanicError, StoreError
 from mechanic.fixers import rung
 from mechanic.health import ProbeOutcome, run_cycle_probes
 from mechanic.ladder import Ladder, signature
@@ -51,7 +51,7 @@ ZERO_TOKEN_CYCLE_SECONDS = 20.0
 ABANDONED = "abandoned: mechanic stopped during this cycle"
 
 
-class CycleBusy(MechanicError):
+class CycleBusy(Busy):
     """Another cycle holds this state folder."""
 
 

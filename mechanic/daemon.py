@@ -35,7 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from mechanic import writegate
 from mechanic.config import Config, check_folders, load_config
 from mechanic.discovery import Guard
-from mechanic.errors import ConfigError, MechanicError
+from mechanic.errors import Busy, ConfigError, MechanicError
 from mechanic.pidlock import is_held, pid_lock
 from mechanic.sd_notify import Notifier
 from mechanic.watcher import Changes, Watcher
@@ -50,7 +50,7 @@ STATE_NAME = "daemon.json"
 FULL_JOB = "full-cycle"
 
 
-class DaemonRunning(MechanicError):
+class DaemonRunning(Busy):
     """Another daemon holds this state folder."""
 
 

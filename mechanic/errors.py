@@ -2,6 +2,7 @@
 
 MechanicError
 ├── ConfigError          bad config: names the key, the file and the line (exit 2)
+├── Busy                 another mechanic process holds the state folder (exit 3)
 ├── StoreError           the SQLite store cannot be opened or written (busy, unwritable)
 │   └── StoreUnusable    the store is empty, another program's, corrupt or too new (exit 2)
 ├── CheckerUnavailable   a language's checker cannot run here (node missing...)
@@ -41,6 +42,11 @@ class ConfigError(MechanicError):
             where = f"{self.file}:{line}: " if line else f"{self.file}: "
         subject = f"{key}: " if key else ""
         super().__init__(f"{where}{subject}{message}")
+
+
+class Busy(MechanicError):
+    """Another cycle or daemon holds the state folder: nothing was judged, which is
+    not the same answer as "broken files remain"."""
 
 
 class StoreError(MechanicError):
