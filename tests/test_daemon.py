@@ -315,8 +315,8 @@ def test_an_unusable_state_folder_stops_it_at_once_with_the_key_named(user):
     (user.root / "blocker").write_text("")
     user.configure(state_dir="blocker/state")
     result = user.run("run", timeout=30)
-    assert result.returncode == 1
-    assert "cannot use the state folder" in result.stderr
+    assert result.returncode == 2  # a config error, like every other command's
+    assert "blocker, on its way, is a file, not a folder" in result.stderr
     assert "mechanic.state_dir" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from ollama_standin import Reply
 
 BROKEN_PY = "def total(items):\n    return sum(items\n"
 FIXED_PY = "def total(items):\n    return sum(items)\n"
@@ -94,10 +95,17 @@ def test_without_node_javascript_is_reported_unchecked(workspace):
 
 
 def test_an_unwritable_backup_folder_means_no_fix_is_applied(workspace, ollama_standin):
+    # A backup_dir that is a file at the start is a config error (tests/test_config_corpus.py);
+    # this one becomes a file while the model answers, past that check.
     workspace.write_config(llm={"backend": "ollama", "host": ollama_standin.url})
-    workspace.backups.write_text("a file where the backup folder should be")
     path = workspace.file("calc.py", BROKEN_PY)
-    ollama_standin.reply(FIXED_PY)
+
+    def break_the_backup_folder(_request) -> None:
+        if workspace.backups.is_dir():
+            workspace.backups.rmdir()
+        workspace.backups.write_text("a file where the backup folder should be")
+
+    ollama_standin.reply(Reply(FIXED_PY, on_request=break_the_backup_folder))
     attempt = workspace.run("once", "--json").attempts()["calc.py"]
     assert attempt["outcome"] == "skipped"
     assert "backup could not be written" in attempt["reason"]
