@@ -151,7 +151,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         finder = Finder(config)
         result = scan(finder, checkers, store, max_file_bytes=config.mechanic.max_file_kb * 1024)
         # Files that parse but crashed (runtime errors from [[errorlog]] files) are broken too.
-        runtime = errorlog.collect(config, store, finder)
+        parses = errorlog.parses_per_scan(result)
+        runtime = errorlog.collect(config, store, finder, parses=parses)
         for path, finding in runtime.findings.items():
             result.findings.setdefault(path, finding)
     findings = sorted(result.findings.values(), key=lambda f: str(f.path))

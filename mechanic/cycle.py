@@ -277,7 +277,8 @@ class _Cycle:
         """Runtime errors from [[errorlog]] files join the findings, so a file that
         parses but crashed is a repair candidate too (a parse error comes first)."""
         try:
-            step = errorlog.collect(self.config, self.store, self.finder)
+            parses = errorlog.parses_per_scan(report.scan)
+            step = errorlog.collect(self.config, self.store, self.finder, parses=parses)
         except Exception:  # a bad log must never end the cycle
             log.exception("errorlog.crashed")
             return

@@ -19,10 +19,11 @@ import glob
 import hashlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -33,12 +34,17 @@ from mechanic.store import LogOffset, RuntimeErrorRecord, Store
 from mechanic.tracebacks import Frame, Trace, clean_lines, normalise_message, parse
 from mechanic.userfile import open_regular, read_regular
 
+if TYPE_CHECKING:
+    from mechanic.scan import ScanResult
+
 log = structlog.get_logger("mechanic.errorlog")
 
 HEAD_BYTES = 4096  # how much of a log's start identifies it across rotations
 FIRST_READ_BYTES = 1 << 20  # a log seen for the first time: only its last MiB
 MAX_READ_BYTES = 8 << 20  # per file per cycle; a flood beyond this is skipped
 SETTLE_SECONDS = 2.0  # a trace at the end of a log written this recently may grow
+# Errors that say a file does not parse: only ever the fault of the file they name.
+SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 
 
 @dataclass(frozen=True)
@@ -251,7 +257,15 @@ class _Files:
 
 def _locate(trace: Trace, files: _Files) -> tuple[WatchedFile, Frame] | None:
     """The innermost frame that lies in a watched file; node's SyntaxError header
-    (its frames are node's own) when no frame does."""
+    (its frames are node's own) when no frame does.
+
+    A SyntaxError with a location (node's header, Python's `File "x", line N`)
+    belongs to that file alone: the frames under it are the code that was loading
+    it (a `require`, an `import`), which parses, and blaming it would send a
+    healthy file to the model. Located in no watched file, it is nobody's here."""
+    if trace.header is not None and trace.error_type.rsplit(".", 1)[-1] in SYNTAX_ERRORS:
+        watched = files.lookup(trace.header.path)
+        return (watched, trace.header) if watched is not None else None
     for frame in trace.frames:
         watched = files.lookup(frame.path)
         if watched is not None:
@@ -279,11 +293,36 @@ def _sha_of(path: Path) -> str | None:
         return None
 
 
+def parses_per_scan(result: ScanResult) -> Callable[[Path], bool | None]:
+    """Whether a file parses today, as a scan judged it: True, False, or None when
+    the scan did not judge it (not in scope, skipped, or its checker unavailable)."""
+    judged = {f.real for f in result.files if f.real not in result.skipped} - {
+        f.real for f in result.files if f.language in result.unavailable
+    }
+
+    def parses(path: Path) -> bool | None:
+        finding = result.findings.get(path)
+        if finding is not None:
+            return finding.kind != "syntax"
+        return True if path in judged else None
+
+    return parses
+
+
 def collect(
-    config: Config, store: Store, finder: Finder, *, now: float | None = None
+    config: Config,
+    store: Store,
+    finder: Finder,
+    *,
+    now: float | None = None,
+    parses: Callable[[Path], bool | None] | None = None,
 ) -> RuntimeStep:
     """Tail the [[errorlog]] files, record what they show, and return the active
-    runtime errors as findings (one per file: the most recent)."""
+    runtime errors as findings (one per file: the most recent).
+
+    `parses(path)` (see parses_per_scan) says whether a file parses today: a
+    SyntaxError blamed on a file that does is dropped, since it cannot be that
+    file's syntax (JSON.parse, eval, or a trace mechanic misread)."""
     now = time.time() if now is None else now
     step = RuntimeStep()
     watched = _Files(finder)
@@ -321,6 +360,15 @@ def collect(
         if current is None or watched.is_protected(current) or _sha_of(path) != error.file_sha:
             addressed.append(error.signature)
             log.info("runtime.addressed", file=error.path, error=error.message, why="file changed")
+            continue
+        if error.error_type.rsplit(".", 1)[-1] in SYNTAX_ERRORS and parses and parses(path):
+            addressed.append(error.signature)
+            log.warning(
+                "runtime.dropped",
+                file=error.path,
+                error=error.message,
+                why="the file parses today: this SyntaxError is not its syntax",
+            )
             continue
         if path in step.findings:
             continue  # one finding per file: the most recent error

@@ -91,7 +91,10 @@ class Trace:
     message: str
     frames: tuple[Frame, ...]  # innermost first
     when: float | None
-    header: Frame | None = None  # node's leading "file:line" + caret block
+    # Where a SyntaxError itself is: node's leading "file:line" + caret block, or the
+    # `File "x", line N` (no "in") that Python prints after the frames. The frames
+    # are then the code that was *loading* that file, not code at fault.
+    header: Frame | None = None
     first_line: int = 0  # index in the lines given to parse()
 
 
@@ -180,14 +183,22 @@ def _chained(lines: list[LogLine], start: int) -> bool:
 
 def _python(lines: list[LogLine], start: int, when: float | None) -> tuple[Trace | None, int]:
     frames: list[Frame] = []
+    header: Frame | None = None
     index = start + 1
     while index < len(lines):
         text = lines[index].text
         frame = _PY_FRAME.match(text)
         if frame:
-            frames.append(
-                Frame(frame.group("path"), int(frame.group("line")), None, frame.group("fn") or "")
+            if header is not None:  # a location followed by more frames was a frame
+                frames.append(header)
+                header = None
+            found = Frame(
+                frame.group("path"), int(frame.group("line")), None, frame.group("fn") or ""
             )
+            if frame.group("fn") is None:
+                header = found  # a SyntaxError's own location, if nothing follows it
+            else:
+                frames.append(found)
         elif text.startswith((" ", "\t")) or not text.strip():
             pass  # the source line, carets (^^^, ~~~), or "...<N lines>..."
         else:
@@ -200,6 +211,7 @@ def _python(lines: list[LogLine], start: int, when: float | None) -> tuple[Trace
                 (exc.group("msg") or "").strip(),
                 tuple(reversed(frames)),
                 when,
+                header=header,
                 first_line=start,
             )
             return trace, index + 1
@@ -229,19 +241,28 @@ def _js_frames(lines: list[LogLine], start: int) -> tuple[list[Frame], int]:
 
 
 def _js_header_at(lines: list[LogLine], index: int) -> tuple[Frame, int] | None:
-    """The "file:line" + code + caret block that ends just above `index`."""
+    """The "file:line" + code + caret block that ends just above `index`.
+
+    At the end of a file ("Unexpected end of input") node prints the header over a
+    blank code line and a blank caret line: then the header has no column."""
     back = index - 1
     while back >= 0 and not lines[back].text.strip():
         back -= 1
-    if back < 2:
+    if back < 0:
         return None
     caret = _JS_CARET.match(lines[back].text)
-    header = _JS_HEADER.match(lines[back - 2].text)
-    if not caret or not header:
+    if caret and back >= 2:
+        header = _JS_HEADER.match(lines[back - 2].text)
+        if header:
+            column = len(caret.group("pad")) + 1
+            frame = Frame(_js_path(header.group("loc")), int(header.group("line")), column, "")
+            return frame, back - 2
         return None
-    column = len(caret.group("pad")) + 1
-    frame = Frame(_js_path(header.group("loc")), int(header.group("line")), column, "")
-    return frame, back - 2
+    # No caret: the header itself, with only blank lines (code, caret) under it.
+    header = _JS_HEADER.match(lines[back].text)
+    if header and index - back - 1 >= 2:
+        return Frame(_js_path(header.group("loc")), int(header.group("line")), None, ""), back
+    return None
 
 
 def _js_header(lines: list[LogLine], index: int) -> Frame | None:

@@ -3,6 +3,7 @@ goes to a log the way PM2 writes it, and mechanic turns that into findings."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -394,3 +395,98 @@ def test_megabytes_without_a_line_end_are_stepped_over(space, monkeypatch):
     with Store.open(space.state) as store:
         [offset] = store.log_offsets().values()
     assert offset.offset == log.stat().st_size
+
+
+# --- a SyntaxError belongs to the file that does not parse, never to its caller ---
+
+FORMAT_JS = """\
+function format(value) {
+  return '[' + String(value) + ']';
+
+module.exports = { format };
+"""
+REQUIRES_FORMAT_JS = """\
+const { format } = require('./lib/format');
+
+console.log(format(42));
+"""
+
+
+def test_a_require_of_a_module_missing_its_brace_blames_only_that_module(space):
+    # node: "format.js:5", a blank code line and a blank caret line, "Unexpected end of
+    # input", and a stack whose only watched frame is worker.js, which is healthy.
+    formatter = space.file("lib/format.js", FORMAT_JS)
+    worker = space.file("worker.js", REQUIRES_FORMAT_JS)
+    stderr = crash(["node", str(worker)], space.logs / "worker-error.log")
+    assert "Unexpected end of input" in stderr and f"{worker}:1" in stderr
+    result = step(space)
+    assert list(result.findings) == [formatter.resolve()]
+    finding = result.findings[formatter.resolve()]
+    assert finding.message == "SyntaxError: Unexpected end of input"
+    assert finding.line == 5
+    assert [Path(r.path).name for r in runtime_rows(space)] == ["format.js"]
+
+
+def test_a_require_of_an_unwatched_module_that_does_not_parse_blames_nobody(space, tmp_path):
+    library = tmp_path / "vendor" / "format.js"
+    library.parent.mkdir()
+    library.write_text(FORMAT_JS)
+    worker = space.file("worker.js", f"require({str(library)!r});\n")
+    crash(["node", str(worker)], space.logs / "worker-error.log")
+    result = step(space)
+    assert result.findings == {}  # the requiring frame is not the fault
+    assert runtime_rows(space) == []
+
+
+def test_a_python_import_of_a_module_that_does_not_parse_blames_that_module(space):
+    helper = space.file("helper.py", "def double(x):\nreturn x * 2\n")
+    main = space.file("main.py", "import helper\n\nprint(helper.double(2))\n")
+    done = subprocess.run(
+        [sys.executable, str(main)], capture_output=True, text=True, cwd=space.src, check=False
+    )
+    assert "IndentationError" in done.stderr and 'main.py", line 1, in <module>' in done.stderr
+    (space.logs / "main-error.log").write_text(done.stderr)
+    result = step(space)
+    assert list(result.findings) == [helper.resolve()]
+    assert result.findings[helper.resolve()].line == 2
+
+
+def test_a_python_import_of_an_unwatched_module_that_does_not_parse_blames_nobody(space, tmp_path):
+    library = tmp_path / "site" / "lib.py"
+    library.parent.mkdir()
+    library.write_text("def f(:\n    pass\n")
+    app = space.file("app.py", "import lib\n")
+    env = {**os.environ, "PYTHONPATH": str(library.parent)}
+    done = subprocess.run(
+        [sys.executable, str(app)], capture_output=True, text=True, env=env, check=False
+    )
+    assert "SyntaxError" in done.stderr
+    (space.logs / "app-error.log").write_text(done.stderr)
+    assert step(space).findings == {}
+
+
+def test_the_blank_caret_header_is_read_from_the_text_node_prints():
+    text = (
+        "/srv/app/lib/format.js:5\n\n\n\n"
+        "SyntaxError: Unexpected end of input\n"
+        "    at wrapSafe (node:internal/modules/cjs/loader:1464:18)\n"
+        "    at Object.<anonymous> (/srv/app/worker.js:1:20)\n"
+    )
+    (trace,), _ = parse(clean_lines(text.splitlines(keepends=True)), final=True)
+    assert trace.header is not None
+    assert (trace.header.path, trace.header.line) == ("/srv/app/lib/format.js", 5)
+
+
+def test_a_runtime_syntax_error_in_a_file_that_parses_is_dropped_with_a_log_line(space):
+    # JSON.parse throws a SyntaxError about data; node's header names the script,
+    # which parses: no finding, no model, and the log says why.
+    reader = space.file("reader.js", "const data = JSON.parse('{\"a\": 1');\nconsole.log(data);\n")
+    stderr = crash(["node", str(reader)], space.logs / "reader-error.log")
+    assert "SyntaxError" in stderr and f"{reader}:1" in stderr
+    checked = space.run("check", "--json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.json == []
+    events = [json.loads(line) for line in (space.state / "mechanic.log").read_text().splitlines()]
+    dropped = [e for e in events if e.get("event") == "runtime.dropped"]
+    assert [Path(e["file"]).name for e in dropped] == ["reader.js"]
+    assert space.run("check", "--json").json == []  # and it does not come back
