@@ -457,8 +457,18 @@ def cmd_protect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_or_empty(path: Path) -> bytes:
+    from mechanic.userfile import read_regular
+
+    try:
+        return read_regular(path)
+    except OSError:
+        return b""
+
+
 def cmd_revert(args: argparse.Namespace) -> int:
     from mechanic.discovery import Guard
+    from mechanic.ladder import refuse
     from mechanic.store import Store
     from mechanic.transaction import Refused, restore_backup, settle, sha256
     from mechanic.userfile import read_regular
@@ -508,6 +518,19 @@ def cmd_revert(args: argparse.Namespace) -> int:
             return EXIT_BROKEN
         store.mark_undone(attempt.id)
         settle(config.mechanic.backup_dir, intent)
+        # Taken back by a person: never re-applied by itself (memory, examples, rungs).
+        restored = _read_or_empty(target)
+        refuse(
+            store,
+            path=attempt.path,
+            language=attempt.language,
+            old_sha=attempt.old_sha or sha256(restored),
+            original=restored,
+            fixed=current,
+            how="reverted",
+            attempt_id=attempt.id,
+            rung=attempt.rung,
+        )
     import structlog
 
     structlog.get_logger("mechanic.cli").info("repair.undone", attempt=attempt.id, file=str(target))
@@ -713,7 +736,9 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
 def cmd_reject(args: argparse.Namespace) -> int:
     from mechanic import review
+    from mechanic.ladder import refuse
     from mechanic.store import Store
+    from mechanic.transaction import sha256
 
     config = _config(args)
     with Store.open(config.mechanic.state_dir) as store:
@@ -725,8 +750,51 @@ def cmd_reject(args: argparse.Namespace) -> int:
         except review.ReviewError as exc:
             print(f"mechanic: {exc}", file=sys.stderr)
             return EXIT_BROKEN
+        # Turned down by a person: this content is not attempted again by itself.
+        current = _read_or_empty(Path(patch["path"]))
+        refuse(
+            store,
+            path=patch["path"],
+            language=patch["language"],
+            old_sha=patch["old_sha"],
+            original=current if sha256(current) == patch["old_sha"] else None,
+            fixed=_read_or_empty(Path(patch["fix_path"])) or None,
+            how="rejected",
+            attempt_id=patch["attempt_id"],
+            rung=None,
+        )
         review.drop_bytes(store, patch)
     print(f"rejected patch #{args.patch}: {shown(patch['path'])} is left as it is")
+    again = f"mechanic retry {shown(patch['path'])}"
+    print(f"  it is not attempted again until the file changes, or: {again}")
+    return EXIT_OK
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    from mechanic.store import Store
+
+    config = _config(args)
+    _setup_logging(config, quiet=True)
+    real = Path(os.path.realpath(Path(args.file).expanduser().absolute()))
+    roots = [Path(os.path.realpath(w.path)) for w in config.watches]
+    if not any(root == real or root in real.parents for root in roots):
+        print(f"mechanic: {shown(real)} is outside every watch root", file=sys.stderr)
+        return EXIT_BROKEN
+    with Store.open(config.mechanic.state_dir) as store:
+        lifted = store.retry(str(real))
+        cooling = str(real) in store.cooldowns()
+        store.clear_cooldown(str(real))
+        person = str(real) in store.needs_person()
+        store.clear_needs_person(str(real))
+    import structlog
+
+    structlog.get_logger("mechanic.cli").info(
+        "repair.retry", file=str(real), refusals=lifted, cooldown=cooling, needs_person=person
+    )
+    if not (lifted or cooling or person):
+        print(f"nothing held {shown(real)} back; the next cycle attempts it if it is broken")
+        return EXIT_OK
+    print(f"{shown(real)} is attempted again in the next cycle")
     return EXIT_OK
 
 
@@ -903,6 +971,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--stale", action="store_true", help="drop it even though its file changed since"
     )
     reject.set_defaults(func=cmd_reject)
+
+    retry = sub.add_parser(
+        "retry", parents=[common], help="attempt a file again after a revert or reject"
+    )
+    retry.add_argument("file", metavar="FILE")
+    retry.set_defaults(func=cmd_retry)
 
     restore = sub.add_parser(
         "restore", parents=[common], help="bring back a file's last good version"

@@ -347,7 +347,7 @@ class _Cycle:
     def _choose(self, report: CycleReport, checkers: CheckerSet) -> list[Candidate]:
         """Broken files to attempt now: not protected, not cooling down, within the cap."""
         settings = self.config.mechanic
-        cooling = self.store.cooldowns() if settings.file_cooldown_hours > 0 else {}
+        cooling = self.store.cooldown_rows() if settings.file_cooldown_hours > 0 else {}
         waiting = {p["path"]: p for p in self.store.pending()}  # review mode
         given_up = self.store.needs_person()
         broken = {str(path) for path in report.scan.findings}
@@ -371,9 +371,12 @@ class _Cycle:
             elif person := self._needs_person(watched, finding, given_up):
                 report.needs_person[path] = person
                 reason = f"needs a person: {person[1]}"
-            elif str(path) in cooling:
-                until = time.strftime("%Y-%m-%d %H:%M", time.localtime(cooling[str(path)]))
-                reason = f"in cooldown until {until} (file_cooldown_hours)"
+            elif refused := self._refused(watched):
+                reason = refused
+            elif self._cooling(watched, finding, cooling.get(str(path))):
+                until = time.localtime(cooling[str(path)]["until"])
+                reason = f"in cooldown until {time.strftime('%Y-%m-%d %H:%M', until)}"
+                reason += " (file_cooldown_hours; this content and error were tried)"
             elif self._zero_token(report, watched, finding, checkers):
                 continue  # fixed without a model, or (dry run) reported as fixable
             elif self.dry_run:
@@ -388,12 +391,50 @@ class _Cycle:
             log.info("repair.held", file=str(path), reason=reason)
         return chosen
 
+    @staticmethod
+    def _content_sha(watched: WatchedFile) -> str | None:
+        try:
+            return sha256(watched.real.read_bytes())
+        except OSError:
+            return None  # the repair step reports unreadable files itself
+
+    def _refused(self, watched: WatchedFile) -> str | None:
+        """Why this content waits: a person reverted or rejected a fix made from it.
+        It is attempted again once the file changes, or after `mechanic retry FILE`."""
+        digest = self._content_sha(watched)
+        if digest is None:
+            return None
+        waiting = [r for r in self.store.refusals(str(watched.real), digest) if not r["retried_at"]]
+        if not waiting:
+            return None
+        last = waiting[0]
+        by = f"attempt #{last['attempt_id']}" if last["attempt_id"] else "a fix"
+        return (
+            f"{by} on this content was {last['how']} by a person: not attempted again"
+            f" until the file changes, or `mechanic retry {watched.real}`"
+        )
+
+    def _cooling(self, watched: WatchedFile, finding: Finding, row: dict[str, Any] | None) -> bool:
+        """A cooldown holds the content and the error it was set on (a row from a
+        store before those were kept holds the file, as it always did)."""
+        if row is None:
+            return False
+        if row["signature"] and row["signature"] != signature(finding.message, finding.language):
+            return False
+        return not row["sha256"] or row["sha256"] == self._content_sha(watched)
+
     def _zero_token(
         self, report: CycleReport, watched: WatchedFile, finding: Finding, checkers: CheckerSet
     ) -> bool:
         """The first rung: small token edits, no model. True when it settled the file
         (applied, or found in a dry run); otherwise the file goes on to the model."""
         if not self.config.repair.deterministic or not rung.applies_to(finding):
+            return False
+        digest = self._content_sha(watched)
+        if digest and self.store.refusals(str(watched.real), digest):
+            # A person refused a fix of this very content (retried since, or it would
+            # be held): the zero-token search is deterministic and would find the same
+            # edits again, so it is not run on this content; the model rungs are.
             return False
         if self.zero_token_left <= 0 or writegate.stop_requested():
             return False
@@ -553,8 +594,17 @@ class _Cycle:
             log.info("repair.kept_for_review", file=record.path, patch=patch)
         asked = record.prompt_tokens is not None or record.outcome != "skipped"
         hours = self.config.mechanic.file_cooldown_hours
-        if asked and hours > 0:
-            self.store.set_cooldown(record.path, time.time() + hours * 3600, record.id)
+        if record.outcome == "applied":
+            # A fix is no reason to wait: content that breaks after it is new content.
+            self.store.clear_cooldown(record.path)
+        elif asked and hours > 0:
+            self.store.set_cooldown(
+                record.path,
+                time.time() + hours * 3600,
+                record.id,
+                sha256=record.old_sha,
+                signature=record.signature,
+            )
         event = f"repair.{record.outcome}"
         fields = {"file": record.path, "reason": record.reason, "attempt": record.id}
         if record.outcome == "applied":

@@ -44,6 +44,7 @@ from mechanic.prompt import (
 )
 from mechanic.repair import Candidate, Work, read_work, validate_and_apply
 from mechanic.store import AttemptRecord, Store
+from mechanic.textfile import NotText, decode, encode
 from mechanic.userfile import read_regular
 from mechanic.validation import FixValidator, validator_for
 
@@ -206,15 +207,18 @@ class Ladder:
             else:
                 if proposal is None:
                     continue
-                validate_and_apply(
-                    work,
-                    proposal.text,
-                    record,
-                    backup_dir=self.config.mechanic.backup_dir,
-                    guard=self.guard,
-                    max_file_kb=self.config.mechanic.max_file_kb,
-                    validate=self._validator(candidate),
-                )
+                if refused := self._refused_before(work, proposal.text):
+                    record.outcome, record.reason = "rejected", refused
+                else:
+                    validate_and_apply(
+                        work,
+                        proposal.text,
+                        record,
+                        backup_dir=self.config.mechanic.backup_dir,
+                        guard=self.guard,
+                        max_file_kb=self.config.mechanic.max_file_kb,
+                        validate=self._validator(candidate),
+                    )
                 if proposal.note and record.outcome != "applied":
                     record.reason = f"{record.reason} [{proposal.note}]"
             finally:
@@ -344,8 +348,6 @@ class Ladder:
     def _remember(self, work: Work, record: AttemptRecord) -> None:
         try:
             fixed = read_regular(work.target)
-            from mechanic.textfile import decode
-
             new_text, _ = decode(fixed, work.finding.language)
         except (OSError, ValueError):
             return
@@ -362,6 +364,22 @@ class Ladder:
             after=snippets[1],
             attempt_id=record.id,
         )
+
+    def _refused_before(self, work: Work, text: str) -> str | None:
+        """Why `text` may not be written: it is the very fix a person reverted or
+        rejected on this content (a model can answer the same twice)."""
+        try:
+            new_sha = _sha(encode(text, work.fmt))
+        except UnicodeEncodeError:
+            return None  # validate_and_apply refuses it with its own reason
+        for refusal in self.store.refusals(str(work.target), _sha(work.original)):
+            if refusal["new_sha"] == new_sha:
+                by = f" (attempt #{refusal['attempt_id']})" if refusal["attempt_id"] else ""
+                return (
+                    f"this is the fix a person {refusal['how']}{by} on this content;"
+                    " it is never applied to it again"
+                )
+        return None
 
     def _struck_out(self, work: Work, record: AttemptRecord) -> bool:
         failures = self.store.failed_attempts(str(work.target), _sha(work.original))
@@ -391,6 +409,44 @@ class Ladder:
             rung=rung,
             signature=signature(candidate.finding.message, candidate.finding.language),
         )
+
+
+def refuse(
+    store: Store,
+    *,
+    path: str,
+    language: str,
+    old_sha: str,
+    original: bytes | None,
+    fixed: bytes | None,
+    how: str,
+    attempt_id: int | None,
+    rung: str | None,
+) -> None:
+    """A person reverted (`how` = "reverted") or rejected a fix of `path` made
+    from `original` (sha256 `old_sha`; the bytes, when still at hand, let the
+    remembered patch be found by its text). That content waits for a change or
+    `mechanic retry`, the same fix is never applied to it again, and its
+    remembered patch is retired: the memory rung reuses it nowhere, no prompt
+    shows it as an example."""
+    snippets = None
+    if original is not None and fixed is not None:
+        try:
+            before, _ = decode(original, language)
+            after, _ = decode(fixed, language)
+        except NotText:
+            pass
+        else:
+            snippets = fix_snippets(before, after)
+    store.refuse_fix(
+        path=path,
+        sha256=old_sha,
+        new_sha=_sha(fixed) if fixed is not None else None,
+        how=how,
+        attempt_id=attempt_id,
+        rung=rung,
+        snippets=snippets,
+    )
 
 
 def _sha(data: bytes) -> str:

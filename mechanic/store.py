@@ -117,6 +117,26 @@ CREATE TABLE IF NOT EXISTS pending (
 CREATE INDEX IF NOT EXISTS pending_path ON pending(path);
 """
 
+# Fixes a person took back (`mechanic revert`) or turned down (`mechanic reject`):
+# the content they were made from (sha256) is not attempted again by itself, until
+# the file changes or `mechanic retry FILE` (retried_at), and the same fix (new_sha)
+# is never applied to that content again.
+_REFUSALS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS refusals (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL, sha256 TEXT NOT NULL, new_sha TEXT,
+    how TEXT NOT NULL, attempt_id INTEGER, rung TEXT,
+    at REAL NOT NULL, retried_at REAL
+);
+CREATE INDEX IF NOT EXISTS refusals_path ON refusals(path);
+CREATE TABLE IF NOT EXISTS fix_actions (
+    id INTEGER PRIMARY KEY,
+    cycle_id INTEGER, at REAL NOT NULL,
+    root TEXT NOT NULL, action TEXT NOT NULL, ok INTEGER NOT NULL, detail TEXT NOT NULL,
+    files TEXT NOT NULL
+);
+"""
+
 
 def _allow_pending_outcome(db: _Connection) -> None:
     """Stores made before review mode refuse the outcome "pending" (a CHECK
@@ -185,6 +205,11 @@ _ADDED_COLUMNS: dict[str, dict[str, str]] = {
     # the intent of the write it applied (mechanic/journal.py), so recovery never
     # records a write twice.
     "attempts": {"rung": "TEXT", "signature": "TEXT", "intent": "TEXT"},
+    # A cooldown holds the content it was set on and its error: new content, or a
+    # new error, is attempted at once (a fix at 2 a.m. never blocks the 3 a.m. fault).
+    "cooldowns": {"sha256": "TEXT", "signature": "TEXT"},
+    # A remembered fix a person reverted or rejected is never reused nor shown again.
+    "fix_memory": {"refused_at": "REAL"},
 }
 # One attempt row per applied write, enforced: recovery and the writer cannot both record it.
 _INDEXES = (
@@ -577,20 +602,40 @@ class Store(_ProbeRecord):
 
     # --- cooldowns --------------------------------------------------------
 
-    def set_cooldown(self, path: str, until: float, attempt_id: int | None) -> None:
+    def set_cooldown(
+        self,
+        path: str,
+        until: float,
+        attempt_id: int | None,
+        *,
+        sha256: str | None = None,
+        signature: str | None = None,
+    ) -> None:
+        """Cool `path` down until `until`, for its content `sha256` and error
+        `signature` (None: whatever the content, as stores before them did)."""
         with self._tx() as db:
             db.execute(
-                "INSERT INTO cooldowns (path, until, attempt_id) VALUES (?, ?, ?)"
+                "INSERT INTO cooldowns (path, until, attempt_id, sha256, signature)"
+                " VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT(path) DO UPDATE SET until = excluded.until,"
-                " attempt_id = excluded.attempt_id",
-                (path, until, attempt_id),
+                " attempt_id = excluded.attempt_id, sha256 = excluded.sha256,"
+                " signature = excluded.signature",
+                (path, until, attempt_id, sha256, signature),
             )
+
+    def clear_cooldown(self, path: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM cooldowns WHERE path = ?", (path,))
 
     def cooldowns(self, now: float | None = None) -> dict[str, float]:
         """Files still cooling down, with the time their cooldown ends."""
+        return {path: row["until"] for path, row in self.cooldown_rows(now).items()}
+
+    def cooldown_rows(self, now: float | None = None) -> dict[str, dict[str, Any]]:
+        """Files still cooling down: path -> until, sha256, signature, attempt_id."""
         now = time.time() if now is None else now
-        rows = self._db.execute("SELECT path, until FROM cooldowns WHERE until > ?", (now,))
-        return {row[0]: row[1] for row in rows}
+        rows = self._db.execute("SELECT * FROM cooldowns WHERE until > ?", (now,))
+        return {row["path"]: dict(row) for row in rows}
 
     # --- clean-check cache ------------------------------------------------
 
@@ -776,7 +821,7 @@ class Store(_ProbeRecord):
         """Past fixes of the same error signature, newest first."""
         rows = self._db.execute(
             "SELECT * FROM fix_memory WHERE language = ? AND signature = ?"
-            " ORDER BY id DESC LIMIT ?",
+            " AND refused_at IS NULL ORDER BY id DESC LIMIT ?",
             (language, signature, limit),
         )
         return [dict(row) for row in rows]
@@ -785,10 +830,89 @@ class Store(_ProbeRecord):
         """Past fixes to show a model: the same file first, then the same project."""
         rows = self._db.execute(
             "SELECT * FROM fix_memory WHERE language = ? AND (path = ? OR root IS ?)"
-            " ORDER BY (path = ?) DESC, id DESC LIMIT ?",
+            " AND refused_at IS NULL ORDER BY (path = ?) DESC, id DESC LIMIT ?",
             (language, path, root, path, limit),
         )
         return [dict(row) for row in rows]
+
+    # --- fixes a person refused (revert, reject) -----------------------------
+
+    def refuse_fix(
+        self,
+        *,
+        path: str,
+        sha256: str,
+        new_sha: str | None,
+        how: str,
+        attempt_id: int | None,
+        rung: str | None,
+        snippets: tuple[str, str] | None = None,
+    ) -> None:
+        """Record that a person refused the fix `new_sha` of `path` at content
+        `sha256`, and retire the remembered patch it was (its own row, and any
+        row holding the same before/after), so no rung reuses or shows it."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO refusals (path, sha256, new_sha, how, attempt_id, rung, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (path, sha256, new_sha, how, attempt_id, rung, time.time()),
+            )
+            now = time.time()
+            if attempt_id is not None:
+                db.execute(
+                    "UPDATE fix_memory SET refused_at = ? WHERE attempt_id = ?"
+                    " AND refused_at IS NULL",
+                    (now, attempt_id),
+                )
+            if snippets is not None:
+                db.execute(
+                    "UPDATE fix_memory SET refused_at = ? WHERE before = ? AND after = ?"
+                    " AND refused_at IS NULL",
+                    (now, *snippets),
+                )
+
+    def refusals(self, path: str, sha256: str) -> list[dict[str, Any]]:
+        """Fixes refused for this content of `path`, newest first (retried ones too)."""
+        rows = self._db.execute(
+            "SELECT * FROM refusals WHERE path = ? AND sha256 = ? ORDER BY id DESC",
+            (path, sha256),
+        )
+        return [dict(row) for row in rows]
+
+    def retry(self, path: str) -> int:
+        """`mechanic retry FILE`: lift every hold a refusal put on `path`; how many."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE refusals SET retried_at = ? WHERE path = ? AND retried_at IS NULL",
+                (time.time(), path),
+            )
+            return int(cursor.rowcount)
+
+    # --- on_fix actions (mechanic/remediation.py) ---------------------------
+
+    def record_fix_action(self, cycle_id: int | None, action: Any) -> int:
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO fix_actions (cycle_id, at, root, action, ok, detail, files)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    cycle_id,
+                    time.time(),
+                    action.root,
+                    action.action,
+                    int(action.ok),
+                    action.detail,
+                    json.dumps(action.files),
+                ),
+            )
+            return int(cursor.lastrowid)
+
+    def fix_actions(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest on_fix actions, newest first."""
+        rows = self._db.execute("SELECT * FROM fix_actions ORDER BY id DESC LIMIT ?", (limit,))
+        return [
+            {**dict(row), "ok": bool(row["ok"]), "files": json.loads(row["files"])} for row in rows
+        ]
 
     # --- three strikes and files that need a person ------------------------
 
@@ -964,6 +1088,7 @@ def _migrate(db: _Connection, path: Path) -> None:
     db.executescript(_SIGNALS_SCHEMA)
     db.executescript(_REVIEW_SCHEMA)
     db.executescript(_PROBE_SCHEMA)
+    db.executescript(_REFUSALS_SCHEMA)
     for table, columns in _ADDED_COLUMNS.items():
         _ensure_columns(db, table, columns)
     _allow_pending_outcome(db)
