@@ -89,6 +89,9 @@ def _print_report(report, config: Config) -> None:
             result = outcome.result
             if result.status != "ok" or outcome.event or outcome.action:
                 print(f"  {result.status:<9} {result.name}: {result.message}")
+            if outcome.rechecked is not None:
+                again = outcome.rechecked
+                print(f"  {'again':<9} {result.name}: {again.status}: {again.message}")
             if outcome.action:
                 print(f"  {'action':<9} {result.name}: {outcome.action}")
     if report.probes_error:
@@ -116,6 +119,8 @@ def _print_report(report, config: Config) -> None:
             )
         elif attempt.outcome == "pending":
             print("            waiting for review: mechanic pending")
+    for action in report.fix_actions:
+        print(f"  {'on_fix':<9} {shown(action.root)}: {action.detail}")
     for path, reason in report.held.items():
         print(f"  {'held':<9} {_rel(path, config)}: {reason}")
     for language, reason in scan.unavailable.items():
@@ -237,6 +242,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         given_up = store.needs_person()
         probe_rows = _probe_rows(config, store)
         store_id = store.store_id
+        fix_actions = store.fix_actions()
     from mechanic.daemon import running_daemon
 
     daemon = running_daemon(config.mechanic.state_dir)
@@ -263,6 +269,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     ],
                     "probes": probe_rows,
                     "store_id": store_id,
+                    "on_fix": fix_actions,
                 }
             )
         )
@@ -361,6 +368,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         for path, until in sorted(cooling.items()):
             table.add_row(
                 cell(_rel(path, config)), time.strftime("%Y-%m-%d %H:%M", time.localtime(until))
+            )
+        console.print(table)
+    if fix_actions:
+        table = Table(title="on_fix actions (after an applied fix)")
+        for column in ("when", "root", "result", "files"):
+            table.add_column(column)
+        for item in fix_actions:
+            table.add_row(
+                time.strftime("%m-%d %H:%M", time.localtime(item["at"])),
+                cell(item["root"]),
+                cell(item["detail"]),
+                cell(", ".join(_rel(f, config) for f in item["files"])),
             )
         console.print(table)
     if probe_rows:

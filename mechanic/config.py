@@ -119,6 +119,8 @@ class WatchRoot:
     smoke_cmd: tuple[str, ...] = ()
     test_timeout_seconds: float = 300.0
     test_memory_mb: int = 4096
+    # What to do once a fix is applied under this root (a restart, as on_down does).
+    on_fix: Remediation | None = None
 
 
 @dataclass(frozen=True)
@@ -383,7 +385,10 @@ WATCH_SCHEMA: dict[str, Key] = {
     "smoke_cmd": Key((list, str), [], check_command),
     "test_timeout_seconds": Key(NUMBER, 300, _range(0, DAY_SECONDS, above=True)),
     "test_memory_mb": Key((int,), 4096, _range(64, 1024 * 1024)),
+    "on_fix": Key((dict,), None, None),
 }
+# on_down's keys that bound a restart storm; a fix is no storm, so on_fix has none.
+ON_DOWN_ONLY = ("max_actions", "within_cycles", "reset_after_cycles")
 
 ERRORLOG_LANGUAGES = ("auto", "python", "javascript")
 # Exceptions that point at a defect in the code itself. Others (a deliberate
@@ -626,9 +631,21 @@ class _Validator:
                     smoke_cmd=command_args(values["smoke_cmd"]),
                     test_timeout_seconds=float(values["test_timeout_seconds"]),
                     test_memory_mb=values["test_memory_mb"],
+                    on_fix=self._on_fix(values["on_fix"], index),
                 )
             )
         return tuple(roots)
+
+    def _on_fix(self, table: dict | None, index: int) -> Remediation | None:
+        if table is None:
+            return None
+        label = f"watch[{index}].on_fix"
+        for key in ON_DOWN_ONLY:
+            if key in table:
+                line = self._locate("watch", "on_fix", index)
+                detail = "is only for a probe's on_down (a fix is no restart storm)"
+                raise ConfigError(detail, key=f"{label}.{key}", file=self.source, line=line)
+        return self._remediation(table, label, index, table_name="watch", key="on_fix")
 
     def _errorlogs(self, raw: Any) -> tuple[ErrorLog, ...]:
         raw = self._tables(raw, "errorlog", 'path = "logs/*.log"')
@@ -695,24 +712,34 @@ class _Validator:
             )
         return tuple(specs)
 
-    def _remediation(self, table: dict, label: str, index: int) -> Remediation:
+    def _remediation(
+        self,
+        table: dict,
+        label: str,
+        index: int,
+        *,
+        table_name: str = "probe",
+        key: str = "on_down",
+    ) -> Remediation:
         try:
-            return self._check_remediation(table, label, index)
+            return self._check_remediation(table, label, index, table_name)
         except ConfigError as exc:
             # Point at `on_down = {...}` (an inline table's keys have no line of their own).
-            line = self._locate("probe", "on_down", index) or exc.line
+            line = self._locate(table_name, key, index) or exc.line
             raise ConfigError(exc.detail, key=exc.key, file=self.source, line=line) from None
 
-    def _check_remediation(self, table: dict, label: str, index: int) -> Remediation:
-        values = self._keys(table, ON_DOWN_SCHEMA, label, "probe", index)
+    def _check_remediation(
+        self, table: dict, label: str, index: int, table_name: str = "probe"
+    ) -> Remediation:
+        values = self._keys(table, ON_DOWN_SCHEMA, label, table_name, index)
         needs = {"restart_pm2": "app", "restart_systemd": "unit", "exec": "command"}
         needed = needs[values["action"]]
         if not values[needed]:
             self.fail(
                 f"{label}.{needed}",
                 f"is required by action {values['action']!r}",
-                "probe",
-                "on_down",
+                table_name,
+                None,
                 index,
             )
         command = values["command"]
@@ -720,8 +747,8 @@ class _Validator:
             self.fail(
                 f"{label}.command",
                 "must be a list of non-empty strings (no shell)",
-                "probe",
-                "on_down",
+                table_name,
+                None,
                 index,
             )
         values["command"] = tuple(command)

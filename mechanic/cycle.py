@@ -22,11 +22,12 @@ from mechanic.config import Config
 from mechanic.discovery import Finder, WatchedFile
 from mechanic.errors import BackendError, Busy, MechanicError, StoreError
 from mechanic.fixers import rung
-from mechanic.health import ProbeOutcome, run_cycle_probes
+from mechanic.health import ProbeOutcome, remediate, run_cycle_probes
 from mechanic.ladder import Ladder, signature
 from mechanic.localize import Baseline, baseline, needs_a_person
 from mechanic.pidlock import pid_lock
 from mechanic.prompt import error_text
+from mechanic.remediation import FixAction, run_on_fix
 from mechanic.repair import Candidate
 from mechanic.scan import ScanResult, scan
 from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
@@ -69,6 +70,7 @@ class CycleReport:
     needs_person: dict[Path, tuple[str, str]] = field(default_factory=dict)  # kind, reason
     probes: list[ProbeOutcome] = field(default_factory=list)  # Layer 1, full cycles only
     probes_error: str | None = None
+    fix_actions: list[FixAction] = field(default_factory=list)  # on_fix, after fixes
 
     @property
     def remaining(self) -> list[Finding]:
@@ -99,6 +101,7 @@ class CycleReport:
             ],
             "probes": [outcome.to_json() for outcome in self.probes],
             "probes_error": self.probes_error,
+            "on_fix": [action.to_json() for action in self.fix_actions],
         }
 
 
@@ -225,24 +228,32 @@ class _Cycle:
                 log.warning(
                     "recovery", file=str(item.target), action=item.action, reason=item.reason
                 )
-            # Layer 1 next, as seed 003 did, on full cycles only (not targeted checks);
-            # whatever it finds, Layer 2 runs after it.
+            # Layer 1 looks next, as seed 003 did, on full cycles only (not targeted
+            # checks); whatever it finds, Layer 2 runs after it. Its actions wait
+            # for Layer 2's repairs: restarting a service into a file that is still
+            # broken would only crash it again.
             outcomes, probes_error = self._probes(cycle_id) if self.only is None else ([], None)
-            result = scan(
-                self.finder,
-                checkers,
-                self.store,
-                max_file_bytes=self.config.mechanic.max_file_kb * 1024,
-                only=self.only,
-            )
-            report = CycleReport(cycle_id, self.dry_run, result, recovered=recovered)
-            self._runtime(report)
-            report.probes, report.probes_error = outcomes, probes_error
-            self._log_scan(result)
-            self.store.add_findings(cycle_id, result.findings.values())
-            candidates = self._choose(report, checkers)
-            if candidates:
-                self._repair(report, candidates, checkers)
+            report: CycleReport | None = None
+            try:
+                result = scan(
+                    self.finder,
+                    checkers,
+                    self.store,
+                    max_file_bytes=self.config.mechanic.max_file_kb * 1024,
+                    only=self.only,
+                )
+                report = CycleReport(cycle_id, self.dry_run, result, recovered=recovered)
+                self._runtime(report)
+                report.probes, report.probes_error = outcomes, probes_error
+                self._log_scan(result)
+                self.store.add_findings(cycle_id, result.findings.values())
+                candidates = self._choose(report, checkers)
+                if candidates:
+                    self._repair(report, candidates, checkers)
+            finally:
+                # Even when Layer 2 broke off: on_fix for what it fixed, then on_down.
+                self._act(cycle_id, report, outcomes)
+        assert report is not None  # only an exception leaves it unset
         remaining = report.remaining
         self.store.finish_cycle(
             cycle_id,
@@ -287,6 +298,28 @@ class _Cycle:
         for path, finding in step.findings.items():
             if path in in_scope:
                 report.scan.findings.setdefault(path, finding)
+
+    def _act(self, cycle_id: int, report: CycleReport | None, outcomes: list[ProbeOutcome]) -> None:
+        """After Layer 2: each watch root's on_fix where a fix was applied, then
+        Layer 1's on_down for probes still down (probed again first if anything
+        was fixed). A failure here is logged; it never hides the cycle's report."""
+        applied = [] if report is None else [a for a in report.attempts if a.outcome == "applied"]
+        if applied and not self.dry_run:
+            try:
+                for action in run_on_fix(self.config, [a.path for a in applied]):
+                    action.id = self.store.record_fix_action(cycle_id, action)
+                    if report is not None:
+                        report.fix_actions.append(action)
+            except Exception:
+                log.exception("fix.action_crashed")
+        if not outcomes:
+            return
+        try:
+            remediate(self.config, self.store, cycle_id, outcomes, repaired=bool(applied))
+        except Exception as exc:
+            log.exception("probes.crashed")
+            if report is not None:
+                report.probes_error = f"{type(exc).__name__}: {exc}"
 
     def _probes(self, cycle_id: int) -> tuple[list[ProbeOutcome], str | None]:
         """Run, judge and act on every probe; a failure here never stops Layer 2."""

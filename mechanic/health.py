@@ -5,7 +5,10 @@ Each cycle every probe result is stored, then judged against the probe's state:
   (shorter flaps are ignored), and back to ok at the first ok result;
 - every change of health is an event: logged, stored and alerted once; while a
   probe stays unhealthy, `remind_every_cycles` re-alerts it;
-- while a probe is down its `on_down` action runs once a cycle, at most
+- while a probe is down its `on_down` action runs once a cycle, after Layer 2's
+  repairs (a restart into a file that is still broken helps nobody), and a probe
+  that was not ok is probed again first when a repair was applied: what the fix
+  (or its `on_fix` restart) brought back is not restarted. At most
   `max_actions` times within `within_cycles` cycles; past that the probe is
   *given up*: no more actions, an alert, then a "still given up" alert every
   cycle (every `remind_every_cycles` when set) until a person runs
@@ -48,6 +51,9 @@ class ProbeOutcome:
     state: ProbeState | None = None  # None on a dry run: nothing is judged
     event: str | None = None  # the transition this cycle, if any
     action: str | None = None  # what on_down did this cycle, if anything
+    # The probe run again after a repair, before deciding on on_down.
+    rechecked: ProbeResult | None = None
+    before: str | None = None  # its health before this cycle's result
 
     def to_json(self) -> dict[str, Any]:
         data = self.result.to_json()
@@ -58,6 +64,11 @@ class ProbeOutcome:
                 given_up=self.state.given_up,
             )
         data.update(event=self.event, action=self.action)
+        if self.rechecked is not None:
+            data["rechecked"] = {
+                "status": self.rechecked.status,
+                "message": self.rechecked.message,
+            }
         return data
 
 
@@ -100,7 +111,8 @@ def look(config: Config, store: Store, names: Sequence[str] = ()) -> list[ProbeR
 def run_cycle_probes(
     config: Config, store: Store, cycle_id: int, *, dry_run: bool = False
 ) -> list[ProbeOutcome]:
-    """Every probe, concurrently; then judge, alert and remediate (not on a dry run)."""
+    """Every probe, concurrently; then judge and alert (not on a dry run). What to
+    do about a probe that is down waits for `remediate`, after Layer 2's repairs."""
     if not config.probes:
         return []
     with probes_lock(config.mechanic.state_dir):
@@ -118,6 +130,63 @@ def run_cycle_probes(
         ]
     Alerter(config.alerts).send_all(judge.alerts)
     return outcomes
+
+
+def remediate(
+    config: Config,
+    store: Store,
+    cycle_id: int,
+    outcomes: Sequence[ProbeOutcome],
+    *,
+    repaired: bool,
+) -> None:
+    """Layer 1's actions, once Layer 2 is done: `on_down` for each probe still down,
+    the given-up bookkeeping, and reminders. With `repaired` (a fix was applied
+    this cycle), a probe that was not ok is probed again first, and one that is no
+    longer down is not restarted."""
+    judged = [o for o in outcomes if o.state is not None]  # none on a dry run
+    if not judged:
+        return
+    specs = {spec.name: spec for spec in config.probes}
+    with probes_lock(config.mechanic.state_dir):
+        if repaired:
+            _recheck(store, cycle_id, [o for o in judged if o.result.status != "ok"], specs)
+        states = store.probe_states()
+        judge = _Judge(store)
+        for outcome in judged:
+            spec = specs.get(outcome.result.name)
+            state = states.get(outcome.result.name)
+            if spec is None or state is None:
+                continue
+            outcome.state = state
+            judge.act(spec, state, outcome)
+    Alerter(config.alerts).send_all(judge.alerts)
+
+
+def _recheck(
+    store: Store, cycle_id: int, outcomes: list[ProbeOutcome], specs: dict[str, ProbeSpec]
+) -> None:
+    """Probe again what a repair may have brought back. The results are stored with
+    the cycle, so the next cycle compares with them (a pm2 restart made by on_fix
+    is not taken for a crash)."""
+    wanted = [specs[o.result.name] for o in outcomes if o.result.name in specs]
+    if not wanted:
+        return
+    results = run_probes(wanted, store.last_probe_metrics())
+    store.record_probe_results(cycle_id, results)
+    by_name = {result.name: result for result in results}
+    for outcome in outcomes:
+        result = by_name.get(outcome.result.name)
+        if result is None:
+            continue
+        outcome.rechecked = result
+        log.info(
+            "probe.rechecked",
+            probe=result.name,
+            status=result.status,
+            was=outcome.result.status,
+            message=result.message,
+        )
 
 
 def reset(config: Config, store: Store, name: str) -> ProbeState | None:
@@ -178,13 +247,18 @@ class _Judge:
             self._event(
                 spec, state, outcome.event, before, alert=before != "unknown" or health != "ok"
             )
-        self._remediate(spec, state, outcome)
-        # After remediation: it may have given up (alerted now) or re-armed (no reminder).
-        if outcome.event is None and self._reminder_due(spec, state):
-            kind = "still given up" if state.given_up else f"still {health}"
-            self._event(spec, state, kind, before, alert=True)
+        outcome.before = before
         self.store.save_probe_state(state)
         return outcome
+
+    def act(self, spec: ProbeSpec, state: ProbeState, outcome: ProbeOutcome) -> None:
+        """After Layer 2: on_down, then reminders (it may have given up, alerted now,
+        or re-armed, with no reminder)."""
+        self._remediate(spec, state, outcome)
+        if outcome.event is None and self._reminder_due(spec, state):
+            kind = "still given up" if state.given_up else f"still {state.status}"
+            self._event(spec, state, kind, outcome.before or state.status, alert=True)
+        self.store.save_probe_state(state)
 
     @staticmethod
     def _reminder_due(spec: ProbeSpec, state: ProbeState) -> bool:
@@ -229,6 +303,13 @@ class _Judge:
                 log.info("probe.reset", probe=spec.name, reason=message)
             return
         if state.status != "down":
+            return
+        if outcome.rechecked is not None and outcome.rechecked.status != "down":
+            log.info(
+                "probe.action_skipped",
+                probe=spec.name,
+                reason=f"probed again after a repair: {outcome.rechecked.status}",
+            )
             return
         since = max(state.window_start, state.runs - remedy.within_cycles)
         done = self.store.count_probe_actions(spec.name, since)

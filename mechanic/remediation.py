@@ -1,19 +1,26 @@
-"""What Layer 1 does about a probe that is down: `on_down` actions.
+"""Actions on the pipeline: a probe's `on_down`, and a watch root's `on_fix`.
 
 restart_pm2 (`pm2 restart APP`), restart_systemd (`systemctl [--user] restart
 UNIT`) or exec (a command given as a list: no shell, so nothing in it is
-interpreted). Each runs bounded by on_down.timeout_seconds. How often they may
-run is the health model's business (mechanic/health.py).
+interpreted). Each runs bounded by its timeout_seconds. How often on_down may
+run is the health model's business (mechanic/health.py); on_fix runs once per
+cycle for each root where a fix was applied, so the service picks the fix up.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from mechanic.config import ProbeSpec, Remediation
+import structlog
+
+from mechanic.config import Config, ProbeSpec, Remediation
 from probes.base import redact
+
+log = structlog.get_logger("mechanic.remediation")
 
 
 @dataclass(frozen=True)
@@ -22,13 +29,38 @@ class ActionResult:
     detail: str
 
 
-def command_for(spec: ProbeSpec, remedy: Remediation) -> tuple[list[str], dict[str, str] | None]:
-    """The command line of `remedy`, and the environment it needs (None: inherit)."""
+@dataclass
+class FixAction:
+    """A watch root's on_fix, run after fixes were applied under it this cycle."""
+
+    root: str
+    action: str
+    ok: bool
+    detail: str
+    files: list[str] = field(default_factory=list)
+    id: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "root": self.root,
+            "action": self.action,
+            "ok": self.ok,
+            "detail": self.detail,
+            "files": self.files,
+        }
+
+
+def command_for(
+    spec: ProbeSpec | None, remedy: Remediation
+) -> tuple[list[str], dict[str, str] | None]:
+    """The command line of `remedy`, and the environment it needs (None: inherit).
+    A pm2 probe's `pm2` and `pm2_home` apply to its own on_down."""
     if remedy.action == "restart_pm2":
         from probes.pm2 import pm2_env
 
-        pm2 = spec.options.get("pm2", "pm2") if spec.type == "pm2" else "pm2"
-        home = spec.options.get("pm2_home", "") if spec.type == "pm2" else ""
+        own = spec is not None and spec.type == "pm2"
+        pm2 = spec.options.get("pm2", "pm2") if own else "pm2"
+        home = spec.options.get("pm2_home", "") if own else ""
         return [shutil.which(pm2) or pm2, "restart", remedy.app], pm2_env(home)
     if remedy.action == "restart_systemd":
         user = ["--user"] if remedy.user else []
@@ -36,13 +68,38 @@ def command_for(spec: ProbeSpec, remedy: Remediation) -> tuple[list[str], dict[s
     return list(remedy.command), None
 
 
-def run_action(spec: ProbeSpec, remedy: Remediation) -> ActionResult:
+def run_action(spec: ProbeSpec | None, remedy: Remediation) -> ActionResult:
     result = _run(spec, remedy)
     # The detail is logged, stored and shown: scrub what looks like a password.
     return ActionResult(result.ok, redact(result.detail))
 
 
-def _run(spec: ProbeSpec, remedy: Remediation) -> ActionResult:
+def run_on_fix(config: Config, fixed: Sequence[str]) -> list[FixAction]:
+    """Each watch root's on_fix, once, when one of the `fixed` paths (files whose
+    fix was applied) lies under it. Roots are matched on resolved paths."""
+    actions = []
+    for watch in config.watches:
+        if watch.on_fix is None:
+            continue
+        root = Path(watch.path).resolve()
+        under = sorted({p for p in fixed if root == Path(p) or root in Path(p).parents})
+        if not under:
+            continue
+        result = run_action(None, watch.on_fix)
+        action = FixAction(str(root), watch.on_fix.action, result.ok, result.detail, under)
+        actions.append(action)
+        getattr(log, "info" if result.ok else "error")(
+            "fix.action",
+            root=action.root,
+            action=action.action,
+            ok=action.ok,
+            detail=action.detail,
+            files=under,
+        )
+    return actions
+
+
+def _run(spec: ProbeSpec | None, remedy: Remediation) -> ActionResult:
     command, env = command_for(spec, remedy)
     shown = " ".join(command[1:]) if remedy.action != "exec" else " ".join(command)
     what = {"restart_pm2": "pm2", "restart_systemd": "systemctl"}.get(remedy.action, "")

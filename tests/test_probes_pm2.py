@@ -4,9 +4,12 @@ real node app (tests/services.py), which the tests crash and stop."""
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 from probe_kit import configure, cycle, outcome, probe_toml
 
+from mechanic.store import Store
 from probes.runner import run_probes
 
 
@@ -103,3 +106,135 @@ def test_a_missing_service_fails_when_ci_requires_it(monkeypatch):
     monkeypatch.delenv("MECHANIC_REQUIRE_SERVICES")
     with pytest.raises(pytest.skip.Exception):
         unavailable("pm2 is not installed")
+
+
+# --- a worker crash-looping on a module that lost a brace -----------------------
+
+WORKER_JS = """\
+// Needs lib/format.js; notes each start that got past the require, then beats.
+const fs = require('fs');
+const { format } = require('./lib/format');
+
+fs.appendFileSync(process.env.STARTS_FILE, `${process.pid}\n`);
+const beat = () => fs.writeFileSync(process.env.BEAT_FILE, format(Date.now()));
+beat();
+setInterval(beat, 200);
+"""
+FORMAT_JS = """\
+function format(value) {
+  return '[' + String(value) + ']';
+}
+
+module.exports = { format };
+"""
+FORMAT_JS_BROKEN = FORMAT_JS.replace("]';\n}\n", "]';\n\n")  # lost its `}`
+
+
+def crash_looping_worker(workspace, pm2):
+    """worker.js under pm2, crash-looping because lib/format.js lost a `}` (pm2
+    gives up after three restarts: "errored"); its stderr is in pm2's error log."""
+    import subprocess
+
+    worker = workspace.file("worker.js", WORKER_JS)
+    formatter = workspace.file("lib/format.js", FORMAT_JS_BROKEN)
+    env = {
+        **pm2.env(),
+        "BEAT_FILE": str(workspace.root / "worker.beat"),
+        "STARTS_FILE": str(workspace.root / "worker.starts"),
+    }
+    subprocess.run(
+        [pm2.binary, "start", str(worker), "--name", "worker", "--max-restarts", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    pm2.wait_status("worker", "errored", timeout=60)
+    log = pm2.home / "logs" / "worker-error.log"
+    assert "Unexpected end of input" in log.read_text()
+    assert f"{worker}:3" in log.read_text()  # the requiring frame is in the stack
+    return worker, formatter
+
+
+def pm2_watch_config(workspace, pm2, *, on_fix: bool):
+    """Watch src/, tail pm2's error logs, probe the worker (on_down restarts it)."""
+    workspace.write_config(
+        watch={"path": "src"},
+        raw=(
+            f'\n[[errorlog]]\npath = "{pm2.home}/logs/*-error.log"\n\n'
+            + pm2_probe(pm2, apps=["worker"], on_down='{ action = "restart_pm2", app = "worker" }')
+        ),
+    )
+    if on_fix:
+        text = workspace.config_path.read_text().replace(
+            'path = "src"\n', 'path = "src"\non_fix = { action = "restart_pm2", app = "worker" }\n'
+        )
+        workspace.config_path.write_text(text)
+    from mechanic.config import load_config
+
+    return load_config(workspace.config_path)
+
+
+def wait_for_beat(workspace) -> str:
+    beat = workspace.root / "worker.beat"
+    deadline = time.monotonic() + 20
+    while not beat.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return beat.read_text()
+
+
+def test_a_require_crash_blames_only_format_js_and_on_down_restarts_after_the_fix(workspace, pm2):
+    worker, formatter = crash_looping_worker(workspace, pm2)
+    config = pm2_watch_config(workspace, pm2, on_fix=False)
+    report = cycle(config)
+    # worker.js parses: it only required the file that does not. It is never blamed.
+    assert [Path(f.path).name for f in report.scan.findings.values()] == ["format.js"]
+    assert [Path(e.path).name for e in report.runtime] == ["format.js"]
+    assert [(Path(a.path).name, a.outcome) for a in report.attempts] == [("format.js", "applied")]
+    assert worker.read_text() == WORKER_JS and formatter.read_text() == FORMAT_JS
+    # The restart came after the fix, so the worker starts, once, on the fixed file.
+    probe = outcome(report, "pm2")
+    assert probe.rechecked is not None and probe.rechecked.status == "down"
+    assert probe.action == "pm2 restart worker: done"
+    pm2.wait_status("worker", "online")
+    assert wait_for_beat(workspace).startswith("[")
+    assert len((workspace.root / "worker.starts").read_text().split()) == 1
+
+
+def test_a_require_crash_blames_only_format_js_and_on_fix_restarts_the_worker_once(
+    workspace, pm2, monkeypatch
+):
+    worker, formatter = crash_looping_worker(workspace, pm2)
+    monkeypatch.setenv("PM2_HOME", str(pm2.home))  # on_fix's pm2 is the user's own
+    config = pm2_watch_config(workspace, pm2, on_fix=True)
+    starts = workspace.root / "worker.starts"
+    assert not starts.exists()  # every start so far died in the require
+    report = cycle(config)
+
+    # Only the file that does not parse is blamed: worker.js parses, it only required it.
+    assert [Path(f.path).name for f in report.scan.findings.values()] == ["format.js"]
+    assert [Path(e.path).name for e in report.runtime] == ["format.js"]
+    (attempt,) = report.attempts
+    assert (Path(attempt.path).name, attempt.outcome) == ("format.js", "applied")
+    assert formatter.read_text() == FORMAT_JS
+    assert worker.read_text() == WORKER_JS
+
+    # on_fix restarted the worker once, on the fixed file; on_down then had nothing to do.
+    (action,) = report.fix_actions
+    assert action.ok and action.detail == "pm2 restart worker: done"
+    probe = outcome(report, "pm2")
+    assert probe.result.status == "down" and "worker is errored" in probe.result.message
+    assert probe.rechecked is not None and probe.rechecked.status != "down"
+    assert probe.action is None
+    pm2.wait_status("worker", "online")
+    assert wait_for_beat(workspace).startswith("[")  # it runs, with the fixed format()
+    assert len(starts.read_text().split()) == 1  # started exactly once
+
+    quiet = cycle(config)  # nothing left to fix: no on_fix, no restart
+    assert quiet.attempts == [] and quiet.fix_actions == []
+    assert outcome(quiet, "pm2").result.status == "ok"
+    assert len(starts.read_text().split()) == 1
+    with Store.open(config.mechanic.state_dir) as store:
+        assert [a["detail"] for a in store.fix_actions()] == ["pm2 restart worker: done"]
+        assert store.probe_actions("pm2") == []
