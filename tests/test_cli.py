@@ -6,6 +6,7 @@ import fcntl
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from ollama_standin import Reply
@@ -56,7 +57,12 @@ def test_status_shows_totals_recent_attempts_and_cooldowns(workspace, ollama_sta
     assert status["totals"]["prompt_tokens"] == 100
     assert status["last_cycle"]["applied"] == 1
     assert status["recent_attempts"][0]["outcome"] == "applied"
-    assert len(status["cooldowns"]) == 1
+    assert status["cooldowns"] == []  # a fix is no reason to wait
+    workspace.file("b.py", BROKEN)
+    ollama_standin.reply("no idea")  # a failed try cools b.py down
+    workspace.run("once")
+    status = workspace.run("status", "--json").json
+    assert [Path(c["file"]).name for c in status["cooldowns"]] == ["b.py"]
     human = workspace.run("status")
     assert human.returncode == 0
     assert "applied 1" in human.stdout
