@@ -717,11 +717,13 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
     from mechanic import gitcommit, review
     from mechanic.cycle import cycle_lock
+    from mechanic.remediation import run_on_fix
     from mechanic.store import Store
     from mechanic.transaction import settle
 
     config = _config(args)
     _setup_logging(config, quiet=True)
+    actions = []
     with Store.open(config.mechanic.state_dir) as store, cycle_lock(config.mechanic.state_dir):
         if store.pending_patch(args.patch) is None:
             print(f"mechanic: {_unknown_id(store, 'pending patch', args.patch)}", file=sys.stderr)
@@ -739,6 +741,10 @@ def cmd_accept(args: argparse.Namespace) -> int:
             patch = store.pending_patch(args.patch)
             store.decide_pending(args.patch, "accepted", record.id)
             review.drop_bytes(store, patch)
+            # An accepted fix is applied like a cycle's: its root's on_fix follows.
+            actions = run_on_fix(config, [record.path])
+            for action in actions:
+                store.record_fix_action(None, action)
     structlog.get_logger("mechanic.cli").info(
         f"repair.{record.outcome}", file=record.path, attempt=record.id, patch=args.patch
     )
@@ -750,6 +756,8 @@ def cmd_accept(args: argparse.Namespace) -> int:
         f" {readable(record.reason)}"
     )
     print(f"  backup {shown(record.backup_path or '')} (undo: mechanic revert {record.id})")
+    for action in actions:
+        print(f"  on_fix {shown(action.root)}: {readable(action.detail)}")
     return EXIT_OK
 
 

@@ -58,7 +58,7 @@ def test_status_shows_totals_recent_attempts_and_cooldowns(workspace, ollama_sta
     assert status["last_cycle"]["applied"] == 1
     assert status["recent_attempts"][0]["outcome"] == "applied"
     assert status["cooldowns"] == []  # a fix is no reason to wait
-    workspace.file("b.py", BROKEN)
+    workspace.file("b.py", "def g(x:\n    return x\n")  # not a.py's remembered fault
     ollama_standin.reply("no idea")  # a failed try cools b.py down
     workspace.run("once")
     status = workspace.run("status", "--json").json

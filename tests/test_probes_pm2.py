@@ -3,6 +3,7 @@ real node app (tests/services.py), which the tests crash and stop."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -132,7 +133,8 @@ FORMAT_JS_BROKEN = FORMAT_JS.replace("]';\n}\n", "]';\n\n")  # lost its `}`
 
 def crash_looping_worker(workspace, pm2):
     """worker.js under pm2, crash-looping because lib/format.js lost a `}` (pm2
-    gives up after three restarts: "errored"); its stderr is in pm2's error log."""
+    gives up after three restarts: "errored"; every crash within a minute counts, so a
+    slow start on a loaded machine is still a crash loop); its stderr is in pm2's error log."""
     import subprocess
 
     worker = workspace.file("worker.js", WORKER_JS)
@@ -142,8 +144,12 @@ def crash_looping_worker(workspace, pm2):
         "BEAT_FILE": str(workspace.root / "worker.beat"),
         "STARTS_FILE": str(workspace.root / "worker.starts"),
     }
+    # An ecosystem file: this pm2's CLI has no --min-uptime flag.
+    ecosystem = workspace.root / "ecosystem.json"
+    app = {"name": "worker", "script": str(worker), "max_restarts": 3, "min_uptime": 60000}
+    ecosystem.write_text(json.dumps({"apps": [app]}))
     subprocess.run(
-        [pm2.binary, "start", str(worker), "--name", "worker", "--max-restarts", "3"],
+        [pm2.binary, "start", str(ecosystem)],
         env=env,
         capture_output=True,
         text=True,
@@ -163,7 +169,12 @@ def pm2_watch_config(workspace, pm2, *, on_fix: bool):
         watch={"path": "src"},
         raw=(
             f'\n[[errorlog]]\npath = "{pm2.home}/logs/*-error.log"\n\n'
-            + pm2_probe(pm2, apps=["worker"], on_down='{ action = "restart_pm2", app = "worker" }')
+            + pm2_probe(
+                pm2,
+                apps=["worker"],
+                timeout_seconds=30,  # pm2 jlist is slow on a loaded machine
+                on_down='{ action = "restart_pm2", app = "worker" }',
+            )
         ),
     )
     if on_fix:

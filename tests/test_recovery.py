@@ -332,3 +332,21 @@ def test_on_fix_takes_the_same_actions_as_on_down_and_names_a_bad_key(workspace)
     )
     storm = workspace.run("once")
     assert storm.returncode == 2 and "watch[0].on_fix.max_actions" in storm.stderr
+
+
+def test_an_accepted_patch_runs_its_roots_on_fix(workspace, ollama_standin):
+    model_user(workspace, ollama_standin, file_cooldown_hours=0, apply="review")
+    note = workspace.root / "on_fix.log"
+    command = json.dumps(
+        [sys.executable, "-c", "import sys; open(sys.argv[1], 'a').write('ran\\n')", str(note)]
+    )
+    text = workspace.config_path.read_text().replace(
+        'path = "src"\n', f'path = "src"\non_fix = {{ action = "exec", command = {command} }}\n'
+    )
+    workspace.config_path.write_text(text)
+    workspace.file("calc.py", BROKEN_PY)
+    pending = once(workspace)
+    assert pending.json["on_fix"] == [] and not note.exists()  # nothing applied yet
+    accepted = workspace.run("accept", "1")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "on_fix" in accepted.stdout and note.read_text() == "ran\n"
