@@ -29,7 +29,7 @@ OTHER_FIXED = OTHER_BROKEN.replace("len(items\n", "len(items)\n")
 # One the zero-token rung fixes (a missing colon) and, broken again later, another.
 COLON_BROKEN = "def f(x)\n    return x + 1\n\n\nprint(f(1))\n"
 COLON_FIXED = "def f(x):\n    return x + 1\n\n\nprint(f(1))\n"
-LATER_BROKEN = "def f(x):\n    return (x + 1\n\n\nprint(f(2))\n"
+LATER_BROKEN = "def f(x):\n    if x > 1\n        return x\n    return 0\n\n\nprint(f(2))\n"
 
 
 def model_user(workspace, standin, **mechanic):
@@ -197,7 +197,7 @@ def test_a_fix_at_2am_does_not_block_the_3am_breakage(workspace):
     path.write_text(LATER_BROKEN)  # an hour later, someone breaks it another way
     later = once(workspace)
     assert [a["outcome"] for a in later.json["attempts"]] == ["applied"], later.json["held"]
-    assert path.read_text() == "def f(x):\n    return (x + 1)\n\n\nprint(f(2))\n"
+    assert path.read_text() == LATER_BROKEN.replace("if x > 1\n", "if x > 1:\n")
 
 
 def test_a_failed_attempt_cools_down_only_that_content(workspace, ollama_standin):
