@@ -462,3 +462,12 @@ def test_a_tuple_that_lost_its_comma_gets_it_back_but_an_operand_does_not(checke
         "def f(a, b):\n    return (a, b)\n"
     )
     assert _fix(checkers, tmp_path, "t.py", "def f(x):\n    return (x  32) * 5 / 9\n") is None
+
+
+def test_a_bracket_opened_with_its_content_is_closed_on_its_line_not_on_the_blank_after(
+    checkers, tmp_path
+):
+    # A person writes `sum(items)`; the blank lines after it separate statements.
+    broken = "def total(items):\n    return sum(items\n\n\nprint(total([1, 2]))\n"
+    fixed = _fix(checkers, tmp_path, "calc.py", broken)
+    assert fixed == broken.replace("sum(items\n", "sum(items)\n")

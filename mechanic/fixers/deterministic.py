@@ -393,6 +393,7 @@ class _Generator:
         block = opener + 1 >= len(self.tokens) or self.tokens[opener + 1].line != token.line
         own_indent = self._indent_of(token.line)
         spots: list[tuple[float, int]] = []
+        continues = False
         if not block:
             line_tokens = self.tokens_on(token.line)
             continues = line_tokens[-1].text in (",", "(", "[", "{", "\\")
@@ -408,8 +409,13 @@ class _Generator:
                     # Back at the opener's level: the construct ended just before.
                     if here.text != closer:
                         spots.append((base - 0.3, here.start))
-                    # A closer alone on its line leaves that line blank when lost.
-                    spots.extend(self._blank_lines_between(last_code_line, here.line, base - 0.35))
+                    # A closer alone on its line leaves that line blank when lost; but a
+                    # bracket opened with its content on the same line (`sum(items`)
+                    # was closed on that line, and a blank line after it is a separator.
+                    if block or continues:
+                        spots.extend(
+                            self._blank_lines_between(last_code_line, here.line, base - 0.35)
+                        )
                     spots.append((base - 0.2, self._end_spot(last_code_line, closer)))
                     break
                 last_code_line = here.line
