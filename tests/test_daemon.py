@@ -349,7 +349,7 @@ def test_a_cycle_stuck_past_max_cycle_minutes_stops_the_watchdog_pings(user, sta
         assert asked.wait(30), daemon.output()
         stuck = daemon.wait_for("daemon.cycle_stuck", timeout=15)
         seen_at = time.monotonic()
-        assert stuck["max_cycle_minutes"] == 0.02 and stuck["running_seconds"] > 1.2
+        assert stuck["max_cycle_minutes"] == 0.02 and stuck["running_seconds"] >= 1.2
         assert "systemd restarts" in stuck["action"]
         time.sleep(3)  # pings were due every tick (0.5 s)
         pings = [at for at, m in received if "WATCHDOG=1" in m]
