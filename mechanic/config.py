@@ -31,6 +31,10 @@ REPAIR_MODES = ("auto", "whole", "block")
 FILE_WATCHERS = ("auto", "polling", "off")
 WEBHOOK_STYLES = ("json", "ntfy", "slack")
 REMEDIATIONS = ("restart_pm2", "restart_systemd", "exec")
+PYTHON_DIALECTS = ("auto", "3", "2")
+# A root holding more watched files than this is most likely a mistake (a home
+# folder, a disk), unless the [[watch]] says allow_large_root = true.
+LARGE_ROOT_FILES = 20_000
 DEFAULT_INCLUDE = ("**/*.py", "**/*.js", "**/*.mjs", "**/*.cjs")
 DEFAULT_EXCLUDE = (
     "**/node_modules/**",
@@ -121,6 +125,10 @@ class WatchRoot:
     test_memory_mb: int = 4096
     # What to do once a fix is applied under this root (a restart, as on_down does).
     on_fix: Remediation | None = None
+    # "auto": a file that is consistently Python 2 is held, not repaired; "2": such
+    # files are not reported at all; "3": every file is judged as Python 3.
+    python: str = "auto"
+    allow_large_root: bool = False  # needed to watch / or ~, or more than LARGE_ROOT_FILES
 
 
 @dataclass(frozen=True)
@@ -386,6 +394,8 @@ WATCH_SCHEMA: dict[str, Key] = {
     "test_timeout_seconds": Key(NUMBER, 300, _range(0, DAY_SECONDS, above=True)),
     "test_memory_mb": Key((int,), 4096, _range(64, 1024 * 1024)),
     "on_fix": Key((dict,), None, None),
+    "python": Key((str,), "auto", _one_of(PYTHON_DIALECTS)),
+    "allow_large_root": Key((bool,), False, None),
 }
 # on_down's keys that bound a restart storm; a fix is no storm, so on_fix has none.
 ON_DOWN_ONLY = ("max_actions", "within_cycles", "reset_after_cycles")
@@ -615,6 +625,14 @@ class _Validator:
 
     def _watches(self, raw: Any) -> tuple[WatchRoot, ...]:
         raw = self._tables(raw, "watch", 'path = "src"')
+        if not raw:
+            self.fail(
+                "watch",
+                "no [[watch]] table: mechanic would watch nothing"
+                ' (add a [[watch]] with path = "...")',
+                None,
+                None,
+            )
         roots = []
         for index, table in enumerate(raw):
             values = self._keys(table, WATCH_SCHEMA, f"watch[{index}]", "watch", index)
@@ -622,6 +640,24 @@ class _Validator:
             if not path.is_dir():
                 problem = "does not exist" if not path.exists() else "is not a folder"
                 self.fail(f"watch[{index}].path", f"{path} {problem}", "watch", "path", index)
+            if not values["include"]:
+                self.fail(
+                    f"watch[{index}].include",
+                    "is empty: this root would watch nothing",
+                    "watch",
+                    "include",
+                    index,
+                )
+            whole = _whole_disk_or_home(path)
+            if whole and not values["allow_large_root"]:
+                self.fail(
+                    f"watch[{index}].allow_large_root",
+                    f"watch[{index}].path is {whole}: set allow_large_root = true in this"
+                    " [[watch]] to watch all of it, or point path at the code itself",
+                    "watch",
+                    "path",
+                    index,
+                )
             roots.append(
                 WatchRoot(
                     path=path,
@@ -632,6 +668,8 @@ class _Validator:
                     test_timeout_seconds=float(values["test_timeout_seconds"]),
                     test_memory_mb=values["test_memory_mb"],
                     on_fix=self._on_fix(values["on_fix"], index),
+                    python=values["python"],
+                    allow_large_root=values["allow_large_root"],
                 )
             )
         return tuple(roots)
@@ -784,6 +822,28 @@ class _Validator:
             if pattern.match(line) or (table is None and table_header.match(line)):
                 return number + 1
         return None
+
+
+def _whole_disk_or_home(path: Path) -> str | None:
+    real = Path(os.path.realpath(path))
+    if real == Path(real.anchor):
+        return f"{real} (the whole disk)"
+    if real == Path(os.path.realpath(Path.home())):
+        return f"{real} (the home folder)"
+    return None
+
+
+def located_error(config: Config, key: str, message: str, table: str, index: int) -> ConfigError:
+    """A ConfigError about `key` of the index-th [[table]], with its line when found."""
+    line = None
+    try:
+        text = config.source.read_text(encoding="utf-8", errors="replace")
+        validator = _Validator(text, config.source)
+        line = validator._locate(table, key.rsplit(".", 1)[-1], index)
+        line = line or validator._locate(table, None, index)
+    except OSError:
+        pass
+    return ConfigError(message, key=key, file=config.source, line=line)
 
 
 # --- the folders mechanic writes ---------------------------------------------

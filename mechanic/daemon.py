@@ -34,7 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from mechanic import writegate
 from mechanic.config import Config, check_folders, load_config
-from mechanic.discovery import Guard
+from mechanic.discovery import Finder, Guard
 from mechanic.errors import Busy, ConfigError, MechanicError
 from mechanic.pidlock import is_held, pid_lock
 from mechanic.sd_notify import Notifier
@@ -321,6 +321,8 @@ class Daemon:
         self._config_seen = seen
         try:
             new = load_config(self.config.source)
+            if new.watches != self.config.watches:
+                Finder(new).check_sizes()  # a root past the file limit is a bad config too
         except ConfigError as exc:
             log.error(
                 "config.invalid",
@@ -423,6 +425,7 @@ def run(config_path: Path) -> int:
 
     config = load_config(Path(config_path).expanduser().absolute())
     check_folders(config)
+    Finder(config).check_sizes()
     try:
         logs.configure(
             config.mechanic.state_dir,

@@ -17,7 +17,14 @@ from pathlib import Path
 import pathspec
 
 from mechanic.checkers import language_of
-from mechanic.config import ALWAYS_PROTECTED, Config, WatchRoot
+from mechanic.config import (
+    ALWAYS_PROTECTED,
+    LARGE_ROOT_FILES,
+    Config,
+    WatchRoot,
+    located_error,
+)
+from mechanic.errors import ConfigError
 
 # A child name no real file has: a folder is pruned when this imaginary child
 # would be excluded, which is exactly when every file below it would be.
@@ -115,12 +122,36 @@ class Finder:
         self._specs: dict[WatchRoot, tuple[pathspec.PathSpec, pathspec.PathSpec]] = {}
 
     def files(self) -> Iterator[WatchedFile]:
+        """Every watched file. Raises ConfigError once a root yields more than
+        LARGE_ROOT_FILES without allow_large_root, before anything is repaired."""
         seen: set[Path] = set()
-        for watch in self.config.watches:
-            for found in self._walk(watch):
+        for index, watch in enumerate(self.config.watches):
+            for count, found in enumerate(self._walk(watch), 1):
+                if count > LARGE_ROOT_FILES and not watch.allow_large_root:
+                    raise self._too_large(index, watch)
                 if found.real not in seen:  # a file reachable twice is checked once
                     seen.add(found.real)
                     yield found
+
+    def check_sizes(self) -> None:
+        """The limit of `files()`, checked now (for the daemon, before it starts)."""
+        for index, watch in enumerate(self.config.watches):
+            if watch.allow_large_root:
+                continue
+            for count, _ in enumerate(self._walk(watch), 1):
+                if count > LARGE_ROOT_FILES:
+                    raise self._too_large(index, watch)
+
+    def _too_large(self, index: int, watch: WatchRoot) -> ConfigError:
+        return located_error(
+            self.config,
+            f"watch[{index}].allow_large_root",
+            f"{watch.path} holds more than {LARGE_ROOT_FILES} watched files: set"
+            " allow_large_root = true in this [[watch]] if that is meant, or narrow its"
+            " path, include or exclude",
+            "watch",
+            index,
+        )
 
     def only(self, paths: Iterable[Path]) -> Iterator[WatchedFile]:
         """The watched files among `paths`, judged by the same rules as a walk,
