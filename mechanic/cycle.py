@@ -395,6 +395,8 @@ class _Cycle:
             base = None
             if refusal := self.finder.guard.refusal(watched.path):
                 reason = f"{refusal}: never sent to a model, never written"
+            elif finding.kind == "dialect":  # written in Python 2 (see scan._python2)
+                reason = finding.message
             elif dialect := self._foreign_dialect(watched, checkers):
                 reason = dialect
             elif recent := self._recently_changed(watched):

@@ -16,6 +16,7 @@ cold scan several times slower (see README, "Static errors").
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 import structlog
 
 from mechanic import static
-from mechanic.checkers import CheckerSet
+from mechanic.checkers import CheckerSet, python2
 from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Finder, WatchedFile
 from mechanic.errors import CheckerUnavailable
@@ -58,6 +59,7 @@ def scan(
     """Judge every watched file, or only those among the paths in `only`."""
     result = ScanResult()
     known = store.file_states()
+    dialects = {Path(os.path.realpath(w.path)): w.python for w in finder.config.watches}
     signatures: dict[str, str | None] = {}
     pending: dict[str, list[tuple[WatchedFile, str, bool]]] = defaultdict(list)
     unchanged: list[FileState] = []
@@ -71,6 +73,9 @@ def scan(
         signature = signatures[language]
         if signature is None:
             continue
+        if language == "python" and dialects.get(watched.root) == "2":
+            # Its clean verdicts mean "Python 3 or Python 2": not trusted under another setting.
+            signature += PYTHON2_ALLOWED
         state = known.get(str(watched.real))
         trusted = state is not None and state.clean and state.signature == signature
         if trusted and state.size == watched.size and state.mtime_ns == watched.mtime_ns:
@@ -113,17 +118,51 @@ def scan(
             finding = verdicts[watched.real]
             if finding is None and seen_change and language in static.LANGUAGES:
                 finding = _static_finding(watched, checker)
+            dialect = dialects.get(watched.root, "auto")
+            if finding is not None and language == "python" and dialect != "3":
+                finding = _python2(watched, finding, told=dialect == "2")
             result.checked += 1
             if finding is not None:
                 result.findings[watched.real] = finding
             elif (data := _read_if(watched.real, digest)) is not None:
                 good.append((str(watched.real), digest, data))
-            states.append(_state(watched, digest, signatures[language], clean=finding is None))
+            signature = signatures[language] or ""
+            if language == "python" and dialects.get(watched.root) == "2":
+                signature += PYTHON2_ALLOWED
+            states.append(_state(watched, digest, signature, clean=finding is None))
     store.save_file_states(states)
     # The last version that passed: where a later fault most likely is, and what
     # `mechanic restore` brings back.
     store.save_good_versions(good)
     return result
+
+
+PYTHON2_ALLOWED = " + python 2 allowed"
+
+
+def _python2(watched: WatchedFile, finding: Finding, *, told: bool) -> Finding | None:
+    """The finding as it stands once Python 2 is considered (mechanic/checkers/python2.py):
+    held with the reason when the file is written in Python 2, gone when the watch
+    says it is Python 2 (`python = "2"`) and it is consistently so."""
+    if finding.kind != "syntax":
+        return finding
+    try:
+        source = read_regular(watched.real)
+    except OSError:
+        return finding
+    try:
+        reading = python2.read(source) if python2.worth_reading(source, finding.line) else None
+    except Exception:  # the re-read is a bonus: a bug in it must never stop the scan
+        log.exception("python2.crashed", file=str(watched.real))
+        return finding
+    reason = reading.verdict(told=told) if reading is not None else None
+    if reason is None:
+        return finding
+    if told and reading.remaining is None:
+        return None  # consistently Python 2, as the watch says its files are
+    line = reading.remaining_line or reading.first_line or finding.line
+    column = finding.column if line == finding.line else None
+    return Finding(finding.path, finding.language, line, column, reason, kind="dialect")
 
 
 def _binary(data: bytes) -> bool:
