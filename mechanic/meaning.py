@@ -115,6 +115,11 @@ _SWAPS = {
 }
 # Operators that Python spells as words.
 _WORD_OPS = {"!": "not", "&&": "and", "||": "or", "&": "and", "|": "or"}
+# Python's words that JavaScript spells as operators (`if (a and b)` → `a && b`).
+_JS_WORD_OPS = {"and": "&&", "or": "||", "not": "!"}
+# A JavaScript operator written in Python: Python's lexer reads `===` as `==` `=`,
+# so the fix deletes one `=` right after what it keeps.
+_PY_LONG_OPS = ("==", "!=")
 _PY_KEYWORDS = frozenset(
     [
         "False",
@@ -287,7 +292,7 @@ def judge(
         return found
     if code is None:
         return _bloat_lines(broken, judged)
-    if found := _operators(hunks, code):
+    if found := _operators(hunks, code, broken):
         return found
     if found := _early_close(hunks, new_tokens):
         return found
@@ -406,6 +411,16 @@ def _words(hunks: list[_Hunk], language: str, finding: Finding) -> Refusal | Non
                 continue
             if word == "pass" and empty_block and language == "python":
                 added[word] -= 1
+        if language == "javascript":
+            new_ops = Counter(_ops(hunk.new)) - Counter(_ops(hunk.old))
+            for word, op in _JS_WORD_OPS.items():
+                while lost[word] and new_ops[op]:  # Python's `and` written in JavaScript
+                    lost[word] -= 1
+                    new_ops[op] -= 1
+            if lost["elif"] and added["else"] and added["if"]:
+                lost["elif"] -= 1
+                added["else"] -= 1
+                added["if"] -= 1
         added, lost = +added, +lost
         if finding.kind == "static" and set(lost) == {_name_in(finding.message)}:
             continue  # the undefined name replaced: judged by the undefined-name rule
@@ -474,11 +489,20 @@ def _hunk_words(tokens: list[Token]) -> Counter[str]:
     return words
 
 
-def _operators(hunks: list[_Hunk], language: str) -> Refusal | None:
+def _operators(hunks: list[_Hunk], language: str, broken: str) -> Refusal | None:
     for hunk in hunks:
         old, new = _ops(hunk.old), _ops(hunk.new)
         if old == new or _quote_only(hunk):
             continue
+        if language == "python" and old == ["="] and not new:
+            before = broken[max(0, hunk.old_at - 2) : hunk.old_at]
+            if before in _PY_LONG_OPS:
+                continue  # `===` → `==`, `!==` → `!=`: the comparison the author meant
+        if language == "javascript":
+            spelt = {op for word, op in _JS_WORD_OPS.items() if _hunk_words(hunk.old)[word]}
+            new = [op for op in new if op not in spelt]
+            if old == new:
+                continue  # Python's `and`/`or`/`not` written as JavaScript's operator
         if ":=" in new and ":=" not in old:
             wrote = " where the author wrote `=`" if "=" in old else ""
             return Refusal(

@@ -505,3 +505,42 @@ def test_one_appended_line_is_refused_too(checkers, tmp_path):
         ANSWER_FIXED + "\nconsole.log(1);",
         "added-code",
     )
+
+
+# --- operators spelt in the other language: the fix people make, not a new operator -----
+
+
+@pytest.mark.parametrize(
+    ("language", "broken", "candidate"),
+    [
+        ("python", 'if word === "":\n    pass\n', 'if word == "":\n    pass\n'),
+        ("python", "if a !== b:\n    pass\n", "if a != b:\n    pass\n"),
+        ("javascript", "if (m > 10 and m <= 20) {\n}\n", "if (m > 10 && m <= 20) {\n}\n"),
+        ("javascript", "if (a < 0 or a > 150) {\n}\n", "if (a < 0 || a > 150) {\n}\n"),
+        ("javascript", "if (a) {\n} elif (b) {\n}\n", "if (a) {\n} else if (b) {\n}\n"),
+    ],
+    ids=["py ===", "py !==", "js and", "js or", "js elif"],
+)
+def test_an_operator_written_the_other_languages_way_may_be_translated(
+    checkers, tmp_path, language, broken, candidate
+):
+    names = "word = a = b = 1\n" if language == "python" else "const m = 1, a = 2, b = 3;\n"
+    assert judge(checkers, tmp_path, language, names + broken, names + candidate) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "broken", "candidate", "rule"),
+    [
+        # `===` is three characters: the fix keeps `==`; dropping the comparison is not it.
+        ("python", "x = a === b\n", "x = a = b\n", "operator"),
+        ("javascript", "if (a and b) {\n}\n", "if (a || b) {\n}\n", "deleted-code"),
+        ("javascript", "if (a and b) {\n}\n", "if (a && b || c) {\n}\n", "added-code"),
+        ("javascript", "if (a and b) {\n}\n", "if (a && !b) {\n}\n", "operator"),
+    ],
+    ids=["=== to =", "and to ||", "and plus a new test", "and plus a negation"],
+)
+def test_a_translation_that_changes_the_test_is_still_refused(
+    checkers, tmp_path, language, broken, candidate, rule
+):
+    names = "a = b = c = 1\n" if language == "python" else "const a = 1, b = 2, c = 3;\n"
+    refused(checkers, tmp_path, language, names + broken, names + candidate, rule)
