@@ -22,6 +22,7 @@ from typing import Any
 import pathspec
 
 from mechanic.errors import ConfigError
+from mechanic.private import make_folder
 from mechanic.userfile import read_regular
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
@@ -884,7 +885,7 @@ def _folder_problem(path: Path, *, create: bool) -> str | None:
             return f"{path} cannot be made: {existing} is read-only"
         return None
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        make_folder(path)  # 0700 like every folder mechanic makes: it will hold copies of code
     except OSError as exc:
         return f"{path} cannot be created: {exc.strerror or exc}"
     try:
