@@ -422,7 +422,10 @@ def _words(hunks: list[_Hunk], language: str, finding: Finding) -> Refusal | Non
                 added["else"] -= 1
                 added["if"] -= 1
         added, lost = +added, +lost
-        if finding.kind == "static" and set(lost) == {_name_in(finding.message)}:
+        if set(lost) == {_undefined_in(finding)} and (
+            finding.kind == "static"
+            or (len(added) == 1 and sum(added.values()) == sum(lost.values()))
+        ):
             continue  # the undefined name replaced: judged by the undefined-name rule
         if added and lost:
             pairs = ", ".join(
@@ -472,6 +475,18 @@ def _pieces(tokens: list[Token], *, strings: bool = False) -> list[str]:
         if token.kind in kinds:
             pieces += re.findall(r"[^\W_]+", token.text)
     return pieces
+
+
+def _undefined_in(finding: Finding) -> str | None:
+    """The name a static finding or a runtime NameError/ReferenceError reports
+    undefined: replacing that one name (a typo'd call) is the fix the error calls for."""
+    if finding.kind == "static":
+        return _name_in(finding.message)
+    if finding.kind == "runtime":
+        for pattern in (_PY_UNDEFINED, _JS_UNDEFINED):
+            if match := pattern.search(finding.message):
+                return match.group(1)
+    return None
 
 
 def _name_in(message: str) -> str | None:

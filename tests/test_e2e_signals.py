@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from test_validation import CALC, CALC_BREAKS_ADD, CALC_GOOD, PYTEST, TEST_CALC, snapshot
+from test_validation import CALC, PYTEST, TEST_CALC, snapshot
 
 from mechanic.store import Store
 
@@ -27,6 +27,13 @@ module.exports = { processData };
 """
 FIXED_JS = WORKER_JS.replace("return readCorrectionFile(input);", "return readCorrections(input);")
 ERRORLOG = '\n[[errorlog]]\npath = "logs/*-error.log"\n'
+# calc.scale crashes with NameError: factor. The meaning guard lets a fix add only
+# the import of exactly that name (a model inventing a value is refused), so the
+# tests decide between an import that works and one of a module that does not
+# exist, which breaks the import of calc and with it test_add, passing before.
+SETTINGS = "factor = 2\n"
+CALC_GOOD = "from settings import factor\n" + CALC
+CALC_BREAKS_IMPORT = "from scaling import factor\n" + CALC
 
 
 @pytest.fixture
@@ -100,6 +107,7 @@ def test_the_readable_report_shows_runtime_errors(user):
 
 def calc_project(user) -> None:
     user.file("calc.py", CALC)
+    user.file("settings.py", SETTINGS)
     user.file("tests/test_calc.py", TEST_CALC)
     crash(user, [sys.executable, "-c", "import calc; calc.scale([1])"], "calc")
     user.configure(test_cmd=PYTEST, test_timeout_seconds=60)
@@ -108,7 +116,7 @@ def calc_project(user) -> None:
 def test_test_cmd_rejects_a_fix_that_breaks_a_passing_test(user):
     calc_project(user)
     before = snapshot(user.src)
-    user.ollama.reply(CALC_BREAKS_ADD)
+    user.ollama.reply(CALC_BREAKS_IMPORT)
     result = user.run("once", "--json")
     assert result.returncode == 1
     attempt = result.attempts()["calc.py"]

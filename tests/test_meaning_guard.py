@@ -544,3 +544,54 @@ def test_a_translation_that_changes_the_test_is_still_refused(
 ):
     names = "a = b = c = 1\n" if language == "python" else "const a = 1, b = 2, c = 3;\n"
     refused(checkers, tmp_path, language, names + broken, names + candidate, rule)
+
+
+# --- a runtime NameError: the one undefined name may be replaced, nothing more -----------
+
+RUNTIME_JS = (
+    "function readCorrections(input) {\n  return String(input).trim();\n}\n\n"
+    "function processData(input) {\n  return readCorrectionFile(input);\n}\n"
+    "module.exports = { processData };\n"
+)
+
+
+def _runtime(checkers, tmp_path, candidate: str) -> meaning.Refusal | None:
+    path = tmp_path / "x.js"
+    finding = Finding(
+        path,
+        "javascript",
+        6,
+        10,
+        "ReferenceError: readCorrectionFile is not defined",
+        kind="runtime",
+    )
+    return meaning.judge(
+        RUNTIME_JS,
+        candidate,
+        language="javascript",
+        finding=finding,
+        baseline=None,
+        max_file_kb=1024,
+        path=path,
+        checker=checkers.get("javascript"),
+    )
+
+
+def test_a_runtime_undefined_name_may_become_the_name_the_file_defines(checkers, tmp_path):
+    fixed = RUNTIME_JS.replace("readCorrectionFile(input)", "readCorrections(input)")
+    assert _runtime(checkers, tmp_path, fixed) is None
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        RUNTIME_JS.replace("readCorrectionFile(input)", "readCorrections(input) || process.exit"),
+        RUNTIME_JS.replace("readCorrectionFile(input)", "readCorrections(process)"),
+        RUNTIME_JS.replace("readCorrectionFile(input)", "undefinedHelper(input)"),
+    ],
+    ids=["plus a call", "another name replaced too", "a name nobody defines"],
+)
+def test_a_runtime_fix_that_does_more_than_name_what_exists_is_refused(
+    checkers, tmp_path, candidate
+):
+    assert _runtime(checkers, tmp_path, candidate) is not None
