@@ -51,6 +51,7 @@ def repo(workspace, ollama_standin):
     git(workspace, "add", "staged.py")
     workspace.file("notes.py", "NOTES = 2\n")
     ollama_standin.reply(FIXED)
+    workspace.ollama_reply = ollama_standin.reply
     return workspace
 
 
@@ -77,6 +78,9 @@ def test_an_applied_fix_is_its_own_commit_and_nothing_else_is(repo):
 def test_a_file_with_uncommitted_changes_of_the_person_is_fixed_but_not_committed(repo):
     path = repo.src / "calc.py"
     path.write_text(BROKEN.replace("print(total([1, 2]))", "print(total([3]))"))
+    # The answer fixes the file as it is now: one that also undid the person's
+    # `[3]` would be refused by the meaning guard.
+    repo.ollama_reply(FIXED.replace("print(total([1, 2]))", "print(total([3]))"))
     head = git(repo, "rev-parse", "HEAD")
     attempt = repo.run("once", "--json").attempts()["calc.py"]
     assert attempt["outcome"] == "applied"
