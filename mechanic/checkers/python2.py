@@ -164,8 +164,12 @@ class Reading:
 
 
 # What the line Python 3 first refuses holds when that is a Python 2 construct.
+# A `def` or `lambda` line is Python 2 only with a tuple parameter (a second
+# parenthesis): `def main(:` is a Python 3 typo, and re-reading a big file for it
+# cost seconds.
 _HINT = re.compile(
-    rb"\b(print|exec|except|raise|lambda|def|async|await|True|False|None)\b"
+    rb"\b(print|exec|except|raise|async|await|True|False|None)\b"
+    rb"|\bdef\s+\w+\s*\([^)\n]*\(|\blambda\s*\("
     rb"|`|<>|\b0[0-7]|\d[lL]\b|\b[uU][rR][\x27\"]|\t|\\[uUN]"
 )
 
