@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mechanic import journal, linediff, private, writegate
 from mechanic import review as review_mode
@@ -49,7 +49,7 @@ from mechanic.checkers.base import Checker, Finding
 from mechanic.discovery import Guard
 from mechanic.journal import fsync_dir as _fsync_dir
 from mechanic.names import fit
-from mechanic.userfile import NotRegularFile, read_regular
+from mechanic.userfile import NotRegularFile, open_regular, read_regular
 
 
 def sha256(data: bytes) -> str:
@@ -93,14 +93,53 @@ def _atomic_replace(target: Path, data: bytes, *, expected: bytes | None, temp: 
         os.chmod(temp, info.st_mode & 0o7777)
         with contextlib.suppress(PermissionError, AttributeError):
             os.chown(temp, info.st_uid, info.st_gid)
-        # People first: the last look at the file is the step right before the rename.
-        if expected is not None and _reread(target) != expected:
-            raise Refused("changed by someone since it was read")
-        os.replace(temp, target)
+        if expected is None:
+            os.replace(temp, target)
+        else:
+            _replace_unless_saved(target, temp, data, expected)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
     _fsync_dir(target.parent)
+
+
+def _replace_unless_saved(target: Path, temp: Path, data: bytes, expected: bytes) -> None:
+    """Rename `temp` over `target` unless a person saved it. People first: the last
+    look is the step right before the rename; and a save that opened the file in
+    between writes into the very inode the rename unlinks, where its bytes would
+    vanish. So that inode stays open across the rename and is read again after
+    it: a save found there is put back under the name, and the write is refused."""
+    try:
+        old = open_regular(target)
+    except NotRegularFile as exc:
+        raise Refused(f"changed by someone since it was read: now {exc.strerror}") from None
+    with old:
+        if old.read() != expected:
+            raise Refused("changed by someone since it was read")
+        os.replace(temp, target)
+        old.seek(0)
+        if old.read() == expected:
+            return
+        theirs = _settled(old)
+    # Their bytes go back only over ours: a later save by name stands as it is.
+    with contextlib.suppress(Refused, OSError):
+        _atomic_replace(target, theirs, expected=data, temp=temp)
+    raise Refused("changed by someone while it was written: their save is kept")
+
+
+def _settled(handle: BinaryIO, *, quiet: float = 0.05, limit: float = 2.0) -> bytes:
+    """The bytes of an open file once nobody has written to it for `quiet` seconds
+    (a save may be half done when first seen), or once `limit` has passed."""
+    deadline = time.monotonic() + limit
+    while True:
+        before = os.fstat(handle.fileno())
+        handle.seek(0)
+        seen = handle.read()
+        time.sleep(quiet)
+        after = os.fstat(handle.fileno())
+        unchanged = (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns)
+        if unchanged or time.monotonic() > deadline:
+            return seen
 
 
 def _reread(target: Path) -> bytes:

@@ -109,6 +109,45 @@ def test_a_file_saved_by_someone_after_it_was_read_is_left_alone(root, guard):
     assert target.read_bytes() == b"def f():\n    return 2  # the person's own fix\n"
 
 
+@pytest.mark.parametrize("save", ["whole", "half then the rest"])
+def test_a_save_that_opened_the_file_just_before_the_rename_is_kept(root, guard, monkeypatch, save):
+    # The person's editor opened the file after mechanic's last look and writes
+    # once the rename is done: into the inode the rename took away from the name.
+    # Their bytes must end up under the name, and the fix must step back.
+    target = root / "a.py"
+    target.write_bytes(BROKEN)
+    theirs = b"def f():\n    return 2  # saved by hand\n"
+    real_replace = os.replace
+
+    def rename_while_they_save(source, destination):
+        monkeypatch.setattr(os, "replace", real_replace)  # they save once
+        handle = open(destination, "r+b")  # noqa: SIM115 - the person's open file
+        real_replace(source, destination)
+        handle.truncate(0)
+        if save == "whole":
+            handle.write(theirs)
+            handle.close()
+        else:  # their save is still going when mechanic first looks again
+            handle.write(theirs[:10])
+            handle.flush()
+            import threading
+
+            def rest() -> None:
+                import time
+
+                time.sleep(0.02)
+                handle.write(theirs[10:])
+                handle.close()
+
+            threading.Thread(target=rest).start()
+
+    monkeypatch.setattr(os, "replace", rename_while_they_save)
+    result = apply(target, guard)
+    assert result.outcome == "skipped", result
+    assert "their save is kept" in result.reason
+    assert target.read_bytes() == theirs
+
+
 def test_permissions_are_kept(root, guard):
     target = root / "tool.py"
     target.write_bytes(BROKEN)
