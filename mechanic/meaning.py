@@ -51,6 +51,7 @@ from pathlib import Path
 from mechanic import linediff, static
 from mechanic.checkers.base import Checker, Finding
 from mechanic.errors import CheckerUnavailable
+from mechanic.fixers.deterministic import JS_KEYWORDS, PY_KEYWORDS
 from mechanic.fixers.tokens import CLOSERS, OPENERS, Token, line_starts, tokenize
 from mechanic.localize import Baseline, changed_region
 
@@ -120,95 +121,8 @@ _JS_WORD_OPS = {"and": "&&", "or": "||", "not": "!"}
 # A JavaScript operator written in Python: Python's lexer reads `===` as `==` `=`,
 # so the fix deletes one `=` right after what it keeps.
 _PY_LONG_OPS = ("==", "!=")
-_PY_KEYWORDS = frozenset(
-    [
-        "False",
-        "None",
-        "True",
-        "and",
-        "as",
-        "assert",
-        "async",
-        "await",
-        "break",
-        "class",
-        "continue",
-        "def",
-        "del",
-        "elif",
-        "else",
-        "except",
-        "finally",
-        "for",
-        "from",
-        "global",
-        "if",
-        "import",
-        "in",
-        "is",
-        "lambda",
-        "nonlocal",
-        "not",
-        "or",
-        "pass",
-        "raise",
-        "return",
-        "try",
-        "while",
-        "with",
-        "yield",
-        "match",
-        "case",
-    ]
-)
-_JS_KEYWORDS = frozenset(
-    [
-        "break",
-        "case",
-        "catch",
-        "class",
-        "const",
-        "continue",
-        "debugger",
-        "default",
-        "delete",
-        "do",
-        "else",
-        "export",
-        "extends",
-        "finally",
-        "for",
-        "function",
-        "if",
-        "import",
-        "in",
-        "instanceof",
-        "let",
-        "new",
-        "return",
-        "super",
-        "switch",
-        "this",
-        "throw",
-        "try",
-        "typeof",
-        "var",
-        "void",
-        "while",
-        "with",
-        "yield",
-        "async",
-        "await",
-        "of",
-        "static",
-        "get",
-        "set",
-        "null",
-        "true",
-        "false",
-        "undefined",
-    ]
-)
+# The zero-token rung's keywords, and the words a JavaScript edit must not make up.
+_JS_KEYWORDS = JS_KEYWORDS | {"get", "set", "undefined"}
 _PY_UNDEFINED = re.compile(r"name '(\w+)' is not defined")
 _JS_UNDEFINED = re.compile(r"(?:ReferenceError: )?([\w$]+) is not defined")
 _EOF = re.compile(r"end of input|EOF|was never closed|unterminated|Unterminated|unclosed", re.I)
@@ -375,7 +289,7 @@ def _near(a: str, b: str) -> bool:
 
 
 def _words(hunks: list[_Hunk], language: str, finding: Finding) -> Refusal | None:
-    keywords = _PY_KEYWORDS if language == "python" else _JS_KEYWORDS
+    keywords = PY_KEYWORDS if language == "python" else _JS_KEYWORDS
     empty_block = "expected an indented block" in finding.message
     for hunk in hunks:
         if _quote_only(hunk):
