@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -130,11 +132,8 @@ def test_a_save_that_opened_the_file_just_before_the_rename_is_kept(root, guard,
         else:  # their save is still going when mechanic first looks again
             handle.write(theirs[:10])
             handle.flush()
-            import threading
 
             def rest() -> None:
-                import time
-
                 time.sleep(0.02)
                 handle.write(theirs[10:])
                 handle.close()
