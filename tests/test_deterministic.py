@@ -9,6 +9,7 @@ import pytest
 
 from mechanic.checkers import CheckerSet
 from mechanic.fixers.deterministic import search
+from mechanic.fixers.tokens import OutOfTime, tokenize
 from mechanic.static import new_static_errors, static_findings
 
 
@@ -414,6 +415,34 @@ def test_a_hundred_thousand_open_brackets_end_within_the_budget(checkers, tmp_pa
     started = time.monotonic()
     assert _fix(checkers, tmp_path, name, broken, budget_seconds=0.5) is None
     assert time.monotonic() - started < 30
+
+
+def test_the_lexer_looks_at_the_clock_in_every_pass_over_the_file():
+    # Issue 11: the lexer checked its deadline once per 4,096 tokens, and only while
+    # matching; its pass over the lines ran unwatched. A million blank lines hold
+    # three tokens, so the rung's budget was never looked at there.
+    text = "\n" * 1_000_000 + "x = (\n"
+    with pytest.raises(OutOfTime):
+        tokenize(text, "python", deadline=time.monotonic() - 1)
+    with pytest.raises(OutOfTime):
+        tokenize(text, "javascript", deadline=time.monotonic() - 1)
+
+
+def test_the_lexer_reads_a_text_once_and_hands_out_copies():
+    # The search, the meaning guard and the static check each lex the same text;
+    # the second caller gets the same tokens, and changing its list changes nothing.
+    text = "x = [1, 2,\n  'a' + b]  # note\ny = /re/g\n"
+    first = tokenize(text, "javascript")
+    first.clear()
+    again = tokenize(text, "javascript")
+    assert [(t.kind, t.text, t.line) for t in again][:4] == [
+        ("name", "x", 1),
+        ("op", "=", 1),
+        ("op", "[", 1),
+        ("num", "1", 1),
+    ]
+    assert ("regex", "/re/g", 3) in [(t.kind, t.text, t.line) for t in again]
+    assert again == tokenize(text, "javascript", deadline=time.monotonic() - 1)
 
 
 def test_two_faults_apart_are_both_fixed_the_authors_way(checkers, tmp_path):
