@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import atexit
-import functools
 import threading
 import warnings
 from collections import Counter
@@ -51,24 +50,46 @@ def signature(language: str) -> str:
     return ""
 
 
-def _python_errors(text: str, path: Path) -> list[tuple[str, int | None, int | None]] | None:
-    found = _python_errors_of(text, str(path))
+def _python_errors(
+    text: str, path: Path, tree: ast.Module | None = None
+) -> list[tuple[str, int | None, int | None]] | None:
+    found = _python_errors_of(text, str(path), tree)
     return None if found is None else list(found)
 
 
 # One candidate is judged by the meaning guard, the zero-token rung's own check and
 # static.refusal: pyflakes ran three times over the same text, about 2.5 s each on
-# a 40,000-line file. A pure function of its arguments, so memoizing it is safe.
-@functools.lru_cache(maxsize=4)
+# a 40,000-line file. A pure function of the text, so the last few verdicts are kept.
+_MEMO_SIZE = 4
+_memo: dict[tuple[str, str], tuple[tuple[str, int | None, int | None], ...] | None] = {}
+_memo_lock = threading.Lock()
+
+
 def _python_errors_of(
-    text: str, path: str
+    text: str, path: str, tree: ast.Module | None = None
 ) -> tuple[tuple[str, int | None, int | None], ...] | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text, path)
-    except (SyntaxError, ValueError, RecursionError):
-        return None
+    key = (text, path)
+    with _memo_lock:
+        if key in _memo:
+            return _memo[key]
+    found = _pyflakes(text, path, tree)
+    with _memo_lock:
+        _memo[key] = found
+        while len(_memo) > _MEMO_SIZE:
+            del _memo[next(iter(_memo))]
+    return found
+
+
+def _pyflakes(
+    text: str, path: str, tree: ast.Module | None
+) -> tuple[tuple[str, int | None, int | None], ...] | None:
+    if tree is None:  # a caller that just parsed `text` passes its tree: one parse, not two
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text, path)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
     try:
         found = pyflakes_checker.Checker(tree, filename=path)
     except RecursionError:  # absurdly nested code: no verdict rather than a crash
@@ -103,12 +124,18 @@ def _shared_checker() -> Checker:
 
 
 def static_errors(
-    language: str, text: str, path: Path, *, checker: Checker | None = None
+    language: str,
+    text: str,
+    path: Path,
+    *,
+    checker: Checker | None = None,
+    tree: ast.Module | None = None,
 ) -> list[tuple[str, int | None, int | None]] | None:
     """(message, line, column) of every static error in `text`; None when it does not
-    parse (or the language has no static analysis)."""
+    parse (or the language has no static analysis). `tree`: `ast.parse(text, path)`,
+    when the caller has it (a Python text is then not parsed again)."""
     if language == "python":
-        return _python_errors(text, path)
+        return _python_errors(text, path, tree)
     if language == "javascript":
         return _javascript_errors(text, path, checker)
     return None

@@ -25,6 +25,8 @@ from __future__ import annotations
 import ast
 import bisect
 import warnings
+from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -335,7 +337,8 @@ def meaning_refusal(
     if static:
         from mechanic.static import static_errors
 
-        errors = static_errors(language, fixed, path, checker=checker) or []
+        tree = parsed[0] if language == "python" and parsed is not None else None
+        errors = static_errors(language, fixed, path, checker=checker, tree=tree) or []
         placed = _placed(broken, edit)
         starts = line_starts(fixed)
         for message, line, column in errors:
@@ -374,8 +377,29 @@ def _touches(text: str, start: int, end: int, placed: list[tuple[int, int]]) -> 
     return False
 
 
+def _near(tree: ast.AST, lines: set[int]) -> Iterator[ast.AST]:
+    """The nodes of `tree` whose lines reach an edited line: a subtree wholly above or
+    below the edit is skipped, so a fix on a 40,000-statement file walks a few nodes,
+    not all of them. A node's decorators sit above its own line and count as its."""
+    first, last = min(lines), max(lines)
+    todo = deque([tree])  # breadth first, as ast.walk: the same first reason
+    while todo:
+        node = todo.popleft()
+        start = getattr(node, "lineno", None)
+        if start is not None:
+            for decorator in getattr(node, "decorator_list", ()):
+                start = min(start, decorator.lineno)
+            end = getattr(node, "end_lineno", None) or start
+            if end < first or start > last:
+                continue
+        yield node
+        todo.extend(ast.iter_child_nodes(node))
+
+
 def _tuple_made(tree: ast.AST, lines: set[int], source: list[str]) -> str | None:
-    for node in ast.walk(tree):
+    if not lines:
+        return None
+    for node in _near(tree, lines):
         value = None
         if isinstance(node, ast.Expr):
             value = node.value
