@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
 import structlog
 
 from mechanic.config import AlertSettings
@@ -157,6 +156,8 @@ class Alerter:
             yield "desktop", self._desktop
 
     def _webhook(self, alert: Alert) -> None:
+        import requests  # 0.1 s to import, and most cycles send no alert
+
         url, body = webhook_request(self.settings, alert)
         reply = requests.post(url, json=body, timeout=self.settings.webhook_timeout_seconds)
         if reply.status_code >= 300:
@@ -190,6 +191,8 @@ def _applescript(text: str) -> str:
 
 
 def _why(exc: Exception) -> str:
+    import requests  # imported already: only a failed webhook call gets here
+
     if isinstance(exc, requests.ConnectionError):
         return "connection failed"
     if isinstance(exc, requests.Timeout):

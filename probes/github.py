@@ -9,8 +9,6 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import requests
-
 from mechanic.config import Key
 from probes.base import (
     ConfigContext,
@@ -59,6 +57,8 @@ class GithubProbe(Probe):
         return [token] if token else []
 
     def check(self, previous: Mapping[str, Metric]) -> ProbeResult:
+        import requests  # loaded when a probe runs: a repair cycle need not wait for it
+
         name = self.opts["token_env"]
         token = self._token()
         if name and not token:

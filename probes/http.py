@@ -6,8 +6,6 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import requests
-
 from mechanic.config import Key
 from probes.base import (
     ConfigContext,
@@ -48,6 +46,8 @@ class HttpProbe(Probe):
         return values
 
     def check(self, previous: Mapping[str, Metric]) -> ProbeResult:
+        import requests  # loaded when a probe runs: a repair cycle need not wait for it
+
         url = self.opts["url"]
         started = time.monotonic()
         try:

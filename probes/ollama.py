@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import requests
-
 from mechanic.config import Key
 from probes.base import ConfigContext, Metric, Probe, ProbeResult, degraded, down, ok
 
@@ -35,6 +33,8 @@ class OllamaProbe(Probe):
         return values
 
     def check(self, previous: Mapping[str, Metric]) -> ProbeResult:
+        import requests  # loaded when a probe runs: a repair cycle need not wait for it
+
         host, model = self.opts["host"], self.opts["model"]
         try:
             version = requests.get(f"{host}/api/version", timeout=self.timeout).json()["version"]
