@@ -38,11 +38,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mechanic.checkers import CheckerSet
-from mechanic.config import Config, parse_config
-from mechanic.discovery import Finder
-from mechanic.scan import ScanResult, scan
-from mechanic.store import Store
+from mechanic.config.settings import Config, parse_config
+from mechanic.detect.checkers import CheckerSet
+from mechanic.detect.discovery import Finder
+from mechanic.detect.scan import ScanResult, scan
+from mechanic.store.core import Store
 
 PY_EXTS = (".py",)
 JS_EXTS = (".js", ".mjs", ".cjs")

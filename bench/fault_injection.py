@@ -44,13 +44,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from check_throughput import find_sources, javascript_roots, python_roots
 
-from mechanic import meaning
-from mechanic.checkers import CheckerSet
-from mechanic.checkers.base import Checker
-from mechanic.discovery import Guard
-from mechanic.fixers.deterministic import search
-from mechanic.fixers.tokens import CLOSERS, OPENERS, Token, tokenize
-from mechanic.transaction import apply_fix
+from mechanic.detect.checkers import CheckerSet
+from mechanic.detect.checkers.base import Checker
+from mechanic.detect.discovery import Guard
+from mechanic.repair.guard import meaning
+from mechanic.repair.rungs.deterministic.search import search
+from mechanic.repair.rungs.deterministic.tokens import CLOSERS, OPENERS, Token, tokenize
+from mechanic.write.transaction import apply_fix
 
 PY_KINDS = (
     "deleted bracket",

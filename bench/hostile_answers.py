@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from ollama_standin import OllamaStandIn
 
 from mechanic import log
-from mechanic.config import parse_config
+from mechanic.config.settings import parse_config
 from mechanic.cycle import run_cycle
-from mechanic.store import Store
+from mechanic.store.core import Store
 
 PY_GOOD = '''\
 """Prices, discounts and a small report."""

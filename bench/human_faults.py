@@ -39,11 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fault_injection import same_program
 
-from mechanic.checkers import CheckerSet
-from mechanic.checkers.base import Checker
-from mechanic.discovery import Guard
-from mechanic.fixers.deterministic import search
-from mechanic.transaction import apply_fix
+from mechanic.detect.checkers import CheckerSet
+from mechanic.detect.checkers.base import Checker
+from mechanic.detect.discovery import Guard
+from mechanic.repair.rungs.deterministic.search import search
+from mechanic.write.transaction import apply_fix
 
 CORPUS = Path(__file__).resolve().parent / "human_faults"
 OUTCOMES = ("fixed", "refused", "wrong", "broken")
@@ -96,7 +96,7 @@ def repair(case: Case, checker: Checker, checkers: CheckerSet, folder: Path, thr
     started = time.perf_counter()
     guard = Guard((), [folder])
     if through == "rung":
-        from mechanic.fixers.rung import try_zero_token
+        from mechanic.repair.rungs.deterministic.rung import try_zero_token
 
         try_zero_token(target, finding, checkers, backup_dir=folder / "backups", guard=guard)
     else:

@@ -31,9 +31,9 @@ from pathlib import Path
 import requests
 
 from mechanic import log
-from mechanic.config import parse_config
+from mechanic.config.settings import parse_config
 from mechanic.cycle import run_cycle
-from mechanic.store import Store
+from mechanic.store.core import Store
 
 PY_INVENTORY = '''\
 """A small inventory with reservations."""

@@ -89,7 +89,7 @@ def run_case(name: str, profile: bool, limit: float) -> tuple[float, float, str]
         config = workspace(Path(tmp), file_name, content)
         if profile:
             sys.path.insert(0, str(REPO))
-            from mechanic.cli import main
+            from mechanic.cli.main import main
 
             profiler = cProfile.Profile()
             started = time.monotonic()
@@ -128,10 +128,10 @@ def _children_cpu() -> float:
 def time_steps() -> None:
     """The answer-side steps on each repetitive file, its broken line fixed."""
     sys.path.insert(0, str(REPO))
-    from mechanic.answer import review
-    from mechanic.localize import changed_region
-    from mechanic.textfile import decode, encode
-    from mechanic.transaction import unified_diff
+    from mechanic.repair.answer import review
+    from mechanic.repair.baseline import changed_region
+    from mechanic.write.textfile import decode, encode
+    from mechanic.write.transaction import unified_diff
 
     fixes = {"py": ("def main(:", "def main():"), "js": ("function main( {", "function main() {")}
     print(f"\n{'steps on':<18} {'encode':>8} {'diff':>8} {'region':>8} {'scope':>8}  (seconds)")

@@ -1,4 +1,4 @@
-"""How well mechanic tells Python 2 files from Python 3 faults (mechanic/checkers/python2.py).
+"""How well mechanic tells Python 2 files from Python 3 faults (detect/checkers/python2.py).
 
     python bench/python2_dialect.py [PY2_ROOT] [PY3_ROOT]
 
@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mechanic.checkers import python2
+from mechanic.detect.checkers import python2
 
 PY27 = Path.home() / ".pyenv/versions/2.7.18"
 

@@ -26,11 +26,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from mechanic.config import load_config  # noqa: E402
-from mechanic.discovery import Finder  # noqa: E402
-from mechanic.errorlog import collect  # noqa: E402
-from mechanic.store import Store  # noqa: E402
-from mechanic.validation import FixValidator, copy_tree  # noqa: E402
+from mechanic.config.settings import load_config  # noqa: E402
+from mechanic.detect.discovery import Finder  # noqa: E402
+from mechanic.detect.errorlog import collect  # noqa: E402
+from mechanic.repair.runtests import FixValidator, copy_tree  # noqa: E402
+from mechanic.store.core import Store  # noqa: E402
 
 
 def crash_output(command: list[str]) -> str:
@@ -98,7 +98,7 @@ def bench_validation(base: Path, files: int) -> None:
         for i in range(min(files, 50))
     )
     (root / "tests" / "test_mods.py").write_text(tests)
-    from mechanic.config import WatchRoot
+    from mechanic.config.settings import WatchRoot
 
     target = (root / "pkg" / "mod0.py").resolve()
     watch = WatchRoot(

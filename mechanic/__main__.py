@@ -1,3 +1,3 @@
-from mechanic.cli import main
+from mechanic.cli.main import main
 
 raise SystemExit(main())

@@ -26,8 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 
-from mechanic.config import AlertSettings
-from mechanic.names import readable, shown
+from mechanic.config.settings import AlertSettings
+from mechanic.files.names import readable, shown
 from probes.base import redact
 
 log = structlog.get_logger("mechanic.alerts")

@@ -13,26 +13,28 @@ from typing import Any
 
 import structlog
 
-from mechanic import errorlog, gitcommit, review, writegate
 from mechanic.alerts import Alert, Alerter
-from mechanic.backends import Backend, create_backend
-from mechanic.checkers import CheckerSet
-from mechanic.checkers.base import Finding
-from mechanic.config import Config
-from mechanic.discovery import Finder, WatchedFile
+from mechanic.config.settings import Config
+from mechanic.detect import errorlog
+from mechanic.detect.checkers import CheckerSet
+from mechanic.detect.checkers.base import Finding
+from mechanic.detect.discovery import Finder, WatchedFile
+from mechanic.detect.scan import ScanResult, scan
 from mechanic.errors import BackendError, Busy, MechanicError, StoreError
-from mechanic.fixers import rung
-from mechanic.health import ProbeOutcome, remediate, run_cycle_probes
-from mechanic.ladder import Ladder, signature
-from mechanic.localize import Baseline, baseline, needs_a_person
-from mechanic.pidlock import pid_lock
-from mechanic.prompt import error_text
-from mechanic.remediation import FixAction, run_on_fix
-from mechanic.repair import Candidate
-from mechanic.scan import ScanResult, scan
-from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
-from mechanic.textfile import NotText, decode
-from mechanic.transaction import (
+from mechanic.files.locks import pid_lock
+from mechanic.files.userfile import read_regular
+from mechanic.repair.backends import Backend, create_backend
+from mechanic.repair.baseline import Baseline, baseline, needs_a_person
+from mechanic.repair.ladder import Ladder, signature
+from mechanic.repair.prompt import error_text
+from mechanic.repair.rungs.deterministic import rung
+from mechanic.repair.runtests import validator_for
+from mechanic.repair.validate import Candidate
+from mechanic.store.core import AttemptRecord, RuntimeErrorRecord, Store
+from mechanic.write import gate as writegate
+from mechanic.write import gitcommit, review
+from mechanic.write.textfile import NotText, decode
+from mechanic.write.transaction import (
     Recovered,
     Refused,
     recover_interrupted,
@@ -40,8 +42,8 @@ from mechanic.transaction import (
     settle,
     sha256,
 )
-from mechanic.userfile import read_regular
-from mechanic.validation import validator_for
+from probes.health import ProbeOutcome, remediate, run_cycle_probes
+from probes.remediation import FixAction, run_on_fix
 
 log = structlog.get_logger("mechanic.cycle")
 

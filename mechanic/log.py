@@ -12,8 +12,8 @@ from typing import Any, TextIO
 
 import structlog
 
-from mechanic import private
-from mechanic.names import for_json
+from mechanic.files import private
+from mechanic.files.names import for_json
 from mechanic.redact import scrub
 
 LOG_NAME = "mechanic.log"

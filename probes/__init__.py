@@ -3,7 +3,7 @@
 One module per probe type behind the Probe interface in probes/base.py; REGISTRY
 maps the `type` of a [[probe]] table to its class. The runner (probes/runner.py)
 runs a cycle's probes concurrently, each bounded by its own timeout. The health
-model that turns results into events, alerts and remediation is mechanic/health.py.
+model that turns results into events, alerts and remediation is probes/health.py.
 """
 
 from __future__ import annotations

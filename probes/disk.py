@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import psutil
 
-from mechanic.config import Key
+from mechanic.config.settings import Key
 from probes.base import ConfigContext, Metric, Probe, ProbeConfigError, ProbeResult, down, ok
 
 NUMBER = (int, float)

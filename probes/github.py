@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from mechanic.config import Key
+from mechanic.config.settings import Key
 from probes.base import (
     ConfigContext,
     Metric,

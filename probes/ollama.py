@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from mechanic.config import Key
+from mechanic.config.settings import Key
 from probes.base import ConfigContext, Metric, Probe, ProbeResult, degraded, down, ok
 
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import psutil
 
-from mechanic.config import Key
+from mechanic.config.settings import Key
 from probes.base import ConfigContext, Metric, Probe, ProbeConfigError, ProbeResult, down, ok
 
 WAYS = ("process_name", "cmdline", "pidfile")

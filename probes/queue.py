@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mechanic.config import Key
+from mechanic.config.settings import Key
 from probes.base import (
     ConfigContext,
     Metric,

@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mechanic.checkers.base import Finding
-from mechanic.checkers.python import PythonChecker
-from mechanic.discovery import Guard
+from mechanic.detect.checkers.base import Finding
+from mechanic.detect.checkers.python import PythonChecker
+from mechanic.detect.discovery import Guard
 
 ORIGINAL = b"def f(:\n    return 0\n"
 MARK = b"# fails on disk\n"
@@ -138,7 +138,7 @@ def _child(argv: list[str], log: str) -> None:
         os.dup2(fd, 2)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        from mechanic import cli
+        from mechanic.cli import main as cli
 
         code = cli.main(argv)
     except SystemExit as exc:
@@ -153,8 +153,8 @@ def _child(argv: list[str], log: str) -> None:
 
 def commands() -> None:
     # Warm: everything a cycle and the daemon import, loaded before any fork.
-    from mechanic import cli, cycle, daemon  # noqa: F401
-    from mechanic.backends import ollama  # noqa: F401
+    from mechanic.daemon import main as daemon  # noqa: F401
+    from mechanic.repair.backends import ollama  # noqa: F401
 
     print("ready", flush=True)
     for line in sys.stdin:
@@ -186,8 +186,8 @@ def commands() -> None:
 
 
 def transaction() -> None:
-    from mechanic.store import AttemptRecord, Store
-    from mechanic.transaction import apply_fix, settle, sha256
+    from mechanic.store.core import AttemptRecord, Store
+    from mechanic.write.transaction import apply_fix, settle, sha256
 
     root, backups, state = Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
     rng = random.Random(int(sys.argv[5]))

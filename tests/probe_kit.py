@@ -7,9 +7,9 @@ from typing import Any
 
 from workspace import Workspace, _toml
 
-from mechanic.config import Config, load_config
+from mechanic.config.settings import Config, load_config
 from mechanic.cycle import CycleReport, run_cycle
-from mechanic.store import Store
+from mechanic.store.core import Store
 
 
 def probe_toml(name: str, type_: str, *, on_down: str = "", **keys: Any) -> str:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from mechanic.backends import create_backend
-from mechanic.checkers import CheckerSet
-from mechanic.config import load_config
-from mechanic.discovery import Finder
-from mechanic.ladder import Ladder
-from mechanic.repair import Candidate
-from mechanic.store import AttemptRecord, Store
+from mechanic.config.settings import load_config
+from mechanic.detect.checkers import CheckerSet
+from mechanic.detect.discovery import Finder
+from mechanic.repair.backends import create_backend
+from mechanic.repair.ladder import Ladder
+from mechanic.repair.validate import Candidate
+from mechanic.store.core import AttemptRecord, Store
 
 
 def attempt(workspace, path: Path, **config) -> AttemptRecord:

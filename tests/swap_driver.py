@@ -21,16 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mechanic import journal, transaction
-from mechanic.checkers import CheckerSet
-from mechanic.checkers.python import PythonChecker
-from mechanic.config import load_config
-from mechanic.discovery import Finder, Guard
-from mechanic.fixers.rung import try_zero_token
-from mechanic.repair import Candidate, read_work
-from mechanic.scan import scan
-from mechanic.store import Store
-from mechanic.transaction import Refused, apply_fix, recover_interrupted, restore_backup
+from mechanic.config.settings import load_config
+from mechanic.detect.checkers import CheckerSet
+from mechanic.detect.checkers.python import PythonChecker
+from mechanic.detect.discovery import Finder, Guard
+from mechanic.detect.scan import scan
+from mechanic.repair.rungs.deterministic.rung import try_zero_token
+from mechanic.repair.validate import Candidate, read_work
+from mechanic.store.core import Store
+from mechanic.write import journal, transaction
+from mechanic.write.transaction import Refused, apply_fix, recover_interrupted, restore_backup
 
 BROKEN = b"def f(:\n    return 1\n"
 FIXED = b"def f():\n    return 1\n"

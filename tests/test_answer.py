@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mechanic.answer import Rejected, candidate_from_answer, extract_code
+from mechanic.repair.answer import Rejected, candidate_from_answer, extract_code
 
 ORIGINAL = "\n".join(
     [

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from mechanic import journal, transaction
-from mechanic.store import Store
+from mechanic.store.core import Store
+from mechanic.write import journal, transaction
 
 BROKEN = b"def total(items):\n    return sum(items\n"
 FIXED = b"def total(items):\n    return sum(items)\n"
@@ -99,7 +99,7 @@ def test_a_revert_killed_before_it_was_marked_is_marked_by_the_next_cycle(worksp
     """The backup is back in place but the process died before `undone_at` was set:
     recovery finds the restore's intent and marks the attempt undone."""
     path, attempt, backup = applied
-    from mechanic.discovery import Guard
+    from mechanic.detect.discovery import Guard
 
     transaction.restore_backup(
         path,

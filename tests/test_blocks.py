@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechanic.answer import Rejected, block_from_answer
-from mechanic.blocks import Block, _ends_by_indent, find_block, imports_and_names, splice
+from mechanic.repair.answer import Rejected, block_from_answer
+from mechanic.repair.blocks import Block, _ends_by_indent, find_block, imports_and_names, splice
 
 PY = """\
 import os
@@ -216,8 +216,8 @@ def test_an_answer_straying_outside_its_block_is_refused(answer):
 def test_a_block_rewritten_into_something_else_is_refused(tmp_path):
     # The block answer itself is well formed; the meaning guard, which judges every
     # rung's candidate by its diff, refuses the new calls.
-    from mechanic import meaning
-    from mechanic.checkers.base import Finding
+    from mechanic.detect.checkers.base import Finding
+    from mechanic.repair.guard import meaning
 
     answer = "def b():\n" + "".join(f"    step{n}()\n" for n in range(12)) + "    return 2\n"
     block = block_from_answer(answer, FILE, 3, 5, done_reason="stop")

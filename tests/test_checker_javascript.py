@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.checkers import javascript
-from mechanic.checkers.base import Finding
-from mechanic.checkers.javascript import JavaScriptChecker, find_node
+from mechanic.detect.checkers import javascript
+from mechanic.detect.checkers.base import Finding
+from mechanic.detect.checkers.javascript import JavaScriptChecker, find_node
 from mechanic.errors import CheckerUnavailable
 
 NODE = find_node()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.checkers import CheckerSet, language_of
-from mechanic.checkers.data import JSONChecker, TOMLChecker
-from mechanic.checkers.python import PythonChecker
-from mechanic.checkers.shell import ShellChecker
+from mechanic.detect.checkers import CheckerSet, language_of
+from mechanic.detect.checkers.data import JSONChecker, TOMLChecker
+from mechanic.detect.checkers.python import PythonChecker
+from mechanic.detect.checkers.shell import ShellChecker
 from mechanic.errors import CheckerUnavailable
 
 P = Path("x.py")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ollama_standin import Reply
 
-from mechanic.config import load_config
+from mechanic.config.settings import load_config
 
 
 def user_protected(workspace) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.config import (
+from mechanic.config.settings import (
     DEFAULT_OLLAMA_HOST,
     DEFAULT_PROTECTED,
     find_config,

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mechanic.cli import main
-from mechanic.config import (
+from mechanic.cli.main import main
+from mechanic.config.settings import (
     ERRORLOG_SCHEMA,
     NUMBER,
     ON_DOWN_SCHEMA,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.config import DEFAULT_RUNTIME_ERRORS, load_config
+from mechanic.config.settings import DEFAULT_RUNTIME_ERRORS, load_config
 from mechanic.errors import ConfigError
 
 WATCH = '[[watch]]\npath = "engine"\n'

@@ -26,13 +26,13 @@ from crash_driver import (
     version_of,
 )
 
-from mechanic.checkers.python import PythonChecker
 from mechanic.cycle import record_recovered
-from mechanic.discovery import Guard
+from mechanic.detect.checkers.python import PythonChecker
+from mechanic.detect.discovery import Guard
 from mechanic.errors import StoreError
-from mechanic.journal import intents_dir
-from mechanic.store import AttemptRecord, Store
-from mechanic.transaction import apply_fix, recover_interrupted, settle, sha256
+from mechanic.store.core import AttemptRecord, Store
+from mechanic.write.journal import intents_dir
+from mechanic.write.transaction import apply_fix, recover_interrupted, settle, sha256
 
 DRIVER = Path(__file__).resolve().parent / "crash_driver.py"
 FILES = ("a.py", "b.py", "c.py")
@@ -116,7 +116,7 @@ def test_an_interrupted_write_of_a_fix_that_failed_on_disk_is_undone(tmp_path):
     root.mkdir()
     target = root / "a.py"
     target.write_bytes(ORIGINAL)
-    from mechanic import journal, transaction
+    from mechanic.write import journal, transaction
 
     backup = transaction.write_backup(target, ORIGINAL, backups)
     intent = journal.begin(
@@ -261,7 +261,7 @@ def test_a_store_that_fails_during_recovery_keeps_the_intent_for_next_time(tmp_p
 def test_a_cycle_recovers_before_it_reads_anything(workspace):
     """`mechanic once` after a crash: the interrupted write is resolved and shown."""
     target = workspace.file("a.py", ORIGINAL)
-    from mechanic import journal, transaction
+    from mechanic.write import journal, transaction
 
     backup = transaction.write_backup(target, ORIGINAL, workspace.backups)
     fixed = b"def f():\n    return 0\n"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.checkers import CheckerSet
-from mechanic.fixers.deterministic import search
-from mechanic.fixers.tokens import OutOfTime, tokenize
-from mechanic.static import new_static_errors, static_findings
+from mechanic.detect.checkers import CheckerSet
+from mechanic.detect.static import new_static_errors, static_findings
+from mechanic.repair.rungs.deterministic.search import search
+from mechanic.repair.rungs.deterministic.tokens import OutOfTime, tokenize
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +240,7 @@ def test_the_budget_is_respected(checkers, tmp_path):
 
 
 def test_static_findings_are_not_syntax_findings(checkers, tmp_path):
-    from mechanic.checkers.base import Finding
+    from mechanic.detect.checkers.base import Finding
 
     finding = Finding(Path(tmp_path / "a.py"), "python", 1, 1, "undefined name 'x'", kind="static")
     assert search("print(x)\n", finding, checkers.get("python"), tmp_path / "a.py") is None

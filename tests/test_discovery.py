@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mechanic.config import load_config
-from mechanic.discovery import Finder, Guard
+from mechanic.config.settings import load_config
+from mechanic.detect.discovery import Finder, Guard
 
 
 def finder(workspace, **watch) -> Finder:
@@ -83,8 +83,8 @@ def test_a_linked_folder_is_not_followed(workspace, tmp_path):
 
 
 def test_lookup_applies_the_walks_rules_to_one_path(workspace):
-    from mechanic.config import load_config
-    from mechanic.discovery import Finder
+    from mechanic.config.settings import load_config
+    from mechanic.detect.discovery import Finder
 
     workspace.write_config(watch={"exclude": ["**/vendor/**", "skip.js"]})
     kept = workspace.file("lib/ok.js", "1;\n")

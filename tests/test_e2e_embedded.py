@@ -15,10 +15,10 @@ import time
 
 import pytest
 
-from mechanic.backends.embedded import EmbeddedBackend
-from mechanic.checkers import CheckerSet
-from mechanic.config import LLMSettings
+from mechanic.config.settings import LLMSettings
+from mechanic.detect.checkers import CheckerSet
 from mechanic.errors import BackendTimeout
+from mechanic.repair.backends.embedded import EmbeddedBackend
 
 pytestmark = pytest.mark.embedded
 

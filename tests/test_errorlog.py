@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.config import load_config
-from mechanic.discovery import Finder
-from mechanic.errorlog import collect
-from mechanic.store import Store
-from mechanic.tracebacks import clean_lines, parse
+from mechanic.config.settings import load_config
+from mechanic.detect.discovery import Finder
+from mechanic.detect.errorlog import collect
+from mechanic.detect.tracebacks import clean_lines, parse
+from mechanic.store.core import Store
 
 WORKER_JS = """\
 const fs = require('fs');
@@ -356,7 +356,7 @@ def test_a_relative_traceback_path_resolves_against_the_watch_roots(space):
 
 
 def test_a_flood_is_cut_to_its_newest_part(space, monkeypatch):
-    import mechanic.errorlog as errorlog
+    import mechanic.detect.errorlog as errorlog
 
     monkeypatch.setattr(errorlog, "MAX_READ_BYTES", 64 * 1024)
     one = space.file("one.js", "function a() { return undefinedOne(); }\na();\n")
@@ -378,7 +378,7 @@ def test_a_log_that_cannot_be_parsed_changes_nothing(space):
 
 
 def test_megabytes_without_a_line_end_are_stepped_over(space, monkeypatch):
-    import mechanic.errorlog as errorlog
+    import mechanic.detect.errorlog as errorlog
 
     monkeypatch.setattr(errorlog, "MAX_READ_BYTES", 64 * 1024)
     worker = space.file("worker.js", WORKER_JS)

@@ -13,8 +13,8 @@ from probe_kit import configure, cycle, outcome, probe_toml
 from services import HttpServer, free_port, silent_server
 
 from mechanic.alerts import Alert, webhook_request
-from mechanic.config import AlertSettings
-from mechanic.store import Store
+from mechanic.config.settings import AlertSettings
+from mechanic.store.core import Store
 
 
 @pytest.fixture

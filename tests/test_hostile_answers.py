@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from repairing import attempt
 
-from mechanic.checkers.python import PythonChecker
+from mechanic.detect.checkers.python import PythonChecker
 
 ORIGINAL = (
     "import os\n\n\ndef total(items):\n    return sum(items\n\n\n"

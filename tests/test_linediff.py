@@ -9,8 +9,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechanic import linediff
-from mechanic.textfile import decode, encode
+from mechanic.files import linediff
+from mechanic.write.textfile import decode, encode
 
 LINES = st.lists(st.sampled_from(["a", "b", "c", "x = 1", "", "def f():"]), max_size=40)
 

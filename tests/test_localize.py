@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.checkers.base import Finding
-from mechanic.localize import (
+from mechanic.detect.checkers.base import Finding
+from mechanic.repair.baseline import (
     Baseline,
     changed_region,
     conflict_markers,

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mechanic import meaning
-from mechanic.checkers import CheckerSet
-from mechanic.checkers.base import Finding
-from mechanic.localize import Baseline
+from mechanic.detect.checkers import CheckerSet
+from mechanic.detect.checkers.base import Finding
+from mechanic.repair.baseline import Baseline
+from mechanic.repair.guard import meaning
 
 
 @pytest.fixture(scope="module")

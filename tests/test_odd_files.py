@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from ollama_standin import Reply
 
-from mechanic.discovery import Guard
-from mechanic.textfile import decode, encode
+from mechanic.detect.discovery import Guard
+from mechanic.write.textfile import decode, encode
 
 BOM = codecs.BOM_UTF8
 
@@ -100,11 +100,11 @@ def test_binary_and_oversized_files_are_skipped_with_a_reason(workspace, ollama_
 def unreadable_verdict(space: Path) -> str:
     """What a scan says about an unreadable file. Root reads every file, so
     as root the scan runs in a forked child that dropped to user nobody."""
-    from mechanic.checkers import CheckerSet
-    from mechanic.config import load_config
-    from mechanic.discovery import Finder
-    from mechanic.scan import scan
-    from mechanic.store import Store
+    from mechanic.config.settings import load_config
+    from mechanic.detect.checkers import CheckerSet
+    from mechanic.detect.discovery import Finder
+    from mechanic.detect.scan import scan
+    from mechanic.store.core import Store
 
     def verdict() -> str:
         config = load_config(space / "config.toml")

@@ -133,7 +133,7 @@ _NAME_BYTES = st.binary(min_size=1, max_size=60).map(
 @example(first=b"\x9b", second=b"\xc2\x9b")  # a lone byte, and U+009B in UTF-8
 @example(first=b"a\\nb", second=b"a\nb")  # a backslash and an n, and a newline
 def test_two_names_never_show_the_same_and_each_shows_on_one_printable_line(first, second):
-    from mechanic.names import shown
+    from mechanic.files.names import shown
 
     a, b = shown(os.fsdecode(first)), shown(os.fsdecode(second))
     assert a.isprintable() and a.encode("utf-8")  # one line, valid UTF-8
@@ -143,7 +143,7 @@ def test_two_names_never_show_the_same_and_each_shows_on_one_printable_line(firs
 @settings(max_examples=100, deadline=None)
 @given(names=st.lists(_NAME_BYTES, min_size=1, max_size=5, unique=True))
 def test_the_store_gives_back_every_name_byte_for_byte(tmp_path_factory, names):
-    from mechanic.store import AttemptRecord, Store
+    from mechanic.store.core import AttemptRecord, Store
 
     state = tmp_path_factory.mktemp("state")
     paths = ["/w/" + os.fsdecode(name) for name in names]

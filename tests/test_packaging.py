@@ -134,5 +134,5 @@ def test_the_top_level_template_folders_hold_the_packaged_templates():
     # The design card's systemd/ and launchd/ folders: the very files the wheel ships.
     for top, name in (("systemd", "mechanic.service"), ("launchd", "local.mechanic.plist")):
         assert (REPO / top / name).read_bytes() == (
-            REPO / "mechanic" / "templates" / name
+            REPO / "mechanic" / "daemon" / "templates" / name
         ).read_bytes()

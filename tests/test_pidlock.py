@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.pidlock import is_held, pid_lock
+from mechanic.files.locks import is_held, pid_lock
 
 HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from mechanic.pidlock import pid_lock
+    from mechanic.files.locks import pid_lock
     with pid_lock(Path(sys.argv[1]), RuntimeError):
         print("held", flush=True)
         sys.stdin.readline()  # until the test lets go

@@ -7,8 +7,8 @@ import codecs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechanic.answer import Rejected, candidate_from_answer
-from mechanic.textfile import NotText, decode, encode
+from mechanic.repair.answer import Rejected, candidate_from_answer
+from mechanic.write.textfile import NotText, decode, encode
 
 lines = st.lists(
     st.text(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from workspace import Workspace, once
 
-from mechanic.checkers import python2
+from mechanic.detect.checkers import python2
 
 # A small Python 2.7 application: each file uses some of the constructs Python 3 refuses.
 PY2_TREE = {
@@ -310,7 +310,7 @@ def test_a_config_that_watches_nothing_is_a_config_error(workspace, text, key):
 def test_a_python_3_typo_on_a_def_line_is_not_re_read_as_python_2():
     # `def main(:` is no Python 2 construct: re-reading a 40,000-line file for it
     # cost 1.8 s a cycle. A tuple parameter is, and still is re-read.
-    from mechanic.checkers import python2
+    from mechanic.detect.checkers import python2
 
     assert not python2.worth_reading(b"x = 1\ndef main(:\n    pass\n", 2)
     assert python2.worth_reading(b"x = 1\ndef f(a, (b, c)):\n    pass\n", 2)

@@ -7,12 +7,12 @@ import pathlib
 
 import pytest
 
-from mechanic import userfile
-from mechanic.checkers import CheckerSet
-from mechanic.config import load_config
-from mechanic.discovery import Finder
-from mechanic.scan import scan
-from mechanic.store import Store
+from mechanic.config.settings import load_config
+from mechanic.detect.checkers import CheckerSet
+from mechanic.detect.discovery import Finder
+from mechanic.detect.scan import scan
+from mechanic.files import userfile
+from mechanic.store.core import Store
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import re
 import pytest
 from ollama_standin import Reply
 
-from mechanic.config import ALWAYS_PROTECTED, DEFAULT_PROTECTED
-from mechanic.discovery import Guard
+from mechanic.config.settings import ALWAYS_PROTECTED, DEFAULT_PROTECTED
+from mechanic.detect.discovery import Guard
 from mechanic.redact import Redaction, secret_values
 
 SECRETS = {

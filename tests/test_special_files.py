@@ -218,7 +218,7 @@ def test_the_reader_refuses_every_kind_of_special_file_without_blocking(tmp_path
 
 
 def test_the_reader_reads_a_regular_file_through_a_link(tmp_path):
-    from mechanic.userfile import NotRegularFile, read_regular
+    from mechanic.files.userfile import NotRegularFile, read_regular
 
     real = tmp_path / "real.py"
     real.write_bytes(b"x = 1\n")
@@ -231,7 +231,7 @@ def test_the_reader_reads_a_regular_file_through_a_link(tmp_path):
 
 
 def test_the_test_copy_keeps_bytes_mode_and_times_and_refuses_a_fifo(tmp_path):
-    from mechanic.userfile import NotRegularFile, copy_regular
+    from mechanic.files.userfile import NotRegularFile, copy_regular
 
     source = tmp_path / "a.py"
     source.write_bytes(b"x = 1\n" * 1000)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.store import Store
+from mechanic.store.core import Store
 
 REPO = Path(__file__).resolve().parent.parent
 BROKEN = b"def total(items):\n    return sum(items\n" + b"# some history\n" * 12
@@ -23,9 +23,9 @@ FIXED = BROKEN.replace(b"sum(items\n", b"sum(items)\n")
 APPLY_UNDER_LIMIT = """
 import json, resource, signal, sys
 from pathlib import Path
-from mechanic.checkers.python import PythonChecker
-from mechanic.discovery import Guard
-from mechanic.transaction import apply_fix
+from mechanic.detect.checkers.python import PythonChecker
+from mechanic.detect.discovery import Guard
+from mechanic.write.transaction import apply_fix
 
 target, backups, limit = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 original = target.read_bytes()

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from mechanic.errors import StoreError
-from mechanic.store import AttemptRecord, Store
+from mechanic.store.core import AttemptRecord, Store
 
 
 def test_attempts_are_recorded_and_totalled(tmp_path):
@@ -69,7 +69,7 @@ def test_a_state_folder_that_cannot_be_created_is_a_clear_error(tmp_path):
 
 
 def test_a_store_from_an_older_mechanic_gains_new_columns_and_keeps_its_rows(tmp_path, monkeypatch):
-    import mechanic.store as store_module
+    import mechanic.store.core as store_module
 
     with Store.open(tmp_path) as store:
         store.record_attempt(
@@ -97,7 +97,7 @@ def test_file_names_of_any_bytes_are_kept_exactly(tmp_path):
     """SQLite's TEXT must be UTF-8; a name that is not comes back byte for byte."""
     import os
 
-    from mechanic.store import FileState
+    from mechanic.store.core import FileState
 
     names = [os.fsdecode(b"/w/ok\xff.py"), "/w/new\nline.py", "/w/\u00e9t\u00e9.py", "/w/plain.py"]
     with Store.open(tmp_path) as store:

@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from mechanic.store import STORE_NAME, AttemptRecord, Store, check_store
+from mechanic.store.core import STORE_NAME, AttemptRecord, Store, check_store
 
 BROKEN = b"def f(:\n    return 1\n"
 FIXED = b"def f():\n    return 1\n"

@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from mechanic.textfile import NotText, decode, encode
+from mechanic.write.textfile import NotText, decode, encode
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.checkers.base import Finding
-from mechanic.checkers.python import PythonChecker
-from mechanic.discovery import Guard
-from mechanic.transaction import Refused, apply_fix, restore_backup, sha256, write_backup
+from mechanic.detect.checkers.base import Finding
+from mechanic.detect.checkers.python import PythonChecker
+from mechanic.detect.discovery import Guard
+from mechanic.write.transaction import Refused, apply_fix, restore_backup, sha256, write_backup
 
 BROKEN = b"def f(:\n    return 1\n"
 FIXED = b"def f():\n    return 1\n"

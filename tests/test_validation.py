@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.checkers.javascript import JavaScriptChecker
-from mechanic.checkers.python import PythonChecker
-from mechanic.config import WatchRoot
-from mechanic.discovery import Guard
-from mechanic.transaction import apply_fix
-from mechanic.validation import FixValidator, copy_tree, parse_results, run_command
+from mechanic.config.settings import WatchRoot
+from mechanic.detect.checkers.javascript import JavaScriptChecker
+from mechanic.detect.checkers.python import PythonChecker
+from mechanic.detect.discovery import Guard
+from mechanic.repair.runtests import FixValidator, copy_tree, parse_results, run_command
+from mechanic.write.transaction import apply_fix
 
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 

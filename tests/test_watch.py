@@ -16,12 +16,12 @@ from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_JOB_S
 from watchdog.observers import Observer
 
 from mechanic import log as logs
-from mechanic.config import load_config
+from mechanic.config.settings import load_config
 from mechanic.cycle import run_cycle
-from mechanic.daemon import Daemon, build_scheduler, daemon_lock, running_daemon
-from mechanic.sd_notify import Notifier
-from mechanic.store import Store
-from mechanic.watcher import Changes, Watcher
+from mechanic.daemon.main import Daemon, build_scheduler, daemon_lock, running_daemon
+from mechanic.daemon.sd_notify import Notifier
+from mechanic.daemon.watcher import Changes, Watcher
+from mechanic.store.core import Store
 
 BROKEN_PY = "def f(:\n    pass\n"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mechanic import writegate
-from mechanic.checkers.python import PythonChecker
-from mechanic.discovery import Guard
-from mechanic.transaction import apply_fix
+from mechanic.detect.checkers.python import PythonChecker
+from mechanic.detect.discovery import Guard
+from mechanic.write import gate as writegate
+from mechanic.write.transaction import apply_fix
 
 BROKEN = b"def f(:\n    return 1\n"
 FIXED = b"def f():\n    return 1\n"

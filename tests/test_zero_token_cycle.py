@@ -186,12 +186,12 @@ def test_a_model_fix_for_a_static_finding_must_remove_it(workspace, ollama_stand
 
 
 def test_a_new_static_analysis_invalidates_cached_clean_verdicts(workspace, monkeypatch):
-    from mechanic import static
-    from mechanic.checkers import CheckerSet
-    from mechanic.config import load_config
-    from mechanic.discovery import Finder
-    from mechanic.scan import scan
-    from mechanic.store import Store
+    from mechanic.config.settings import load_config
+    from mechanic.detect import static
+    from mechanic.detect.checkers import CheckerSet
+    from mechanic.detect.discovery import Finder
+    from mechanic.detect.scan import scan
+    from mechanic.store.core import Store
 
     workspace.file("a.py", "x = 1\n")
     workspace.file("b.js", "module.exports = 1;\n")

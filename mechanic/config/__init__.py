@@ -1,0 +1,2 @@
+"""Configuration: the key schema, the settings it builds, loading and validating
+config.toml, and the one careful editor of it."""

@@ -1,0 +1,2 @@
+"""The only code that talks to a database: the local SQLite store of attempts,
+probe results, cooldowns and review."""
