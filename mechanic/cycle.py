@@ -20,7 +20,7 @@ from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.checkers.base import Finding
 from mechanic.detect.discovery import Finder, WatchedFile
 from mechanic.detect.scan import ScanResult, scan
-from mechanic.errors import BackendError, Busy, MechanicError, StoreError
+from mechanic.errors import BackendError, CycleBusy, MechanicError, Refused, StoreError
 from mechanic.files.locks import pid_lock
 from mechanic.files.userfile import read_regular
 from mechanic.repair.backends import Backend, create_backend
@@ -36,7 +36,6 @@ from mechanic.write import gitcommit, review
 from mechanic.write.textfile import NotText, decode
 from mechanic.write.transaction import (
     Recovered,
-    Refused,
     recover_interrupted,
     restore_backup,
     settle,
@@ -52,10 +51,6 @@ log = structlog.get_logger("mechanic.cycle")
 ZERO_TOKEN_CYCLE_SECONDS = 20.0
 # The error on a cycle row whose process stopped mid-cycle (closed by the next cycle).
 ABANDONED = "abandoned: mechanic stopped during this cycle"
-
-
-class CycleBusy(Busy):
-    """Another cycle holds this state folder."""
 
 
 @dataclass

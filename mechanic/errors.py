@@ -1,16 +1,25 @@
 """The errors mechanic raises, as one hierarchy a caller can catch at any level.
 
-MechanicError
+MechanicError            any other error a user meets (exit 1)
 ├── ConfigError          bad config: names the key, the file and the line (exit 2)
+│   └── ProbeConfigError a [[probe]]'s keys do not fit together (names the key)
 ├── Busy                 another mechanic process holds the state folder (exit 3)
+│   ├── CycleBusy        another cycle holds it
+│   └── DaemonRunning    another daemon holds it
 ├── StoreError           the SQLite store cannot be opened or written (busy, unwritable)
 │   └── StoreUnusable    the store is empty, another program's, corrupt or too new (exit 2)
+├── Refused              the transaction will not write this file; nothing was written
+├── ReviewError          a pending patch cannot be accepted or rejected
+├── ServiceError         the user service cannot be rendered, installed or inspected
 ├── CheckerUnavailable   a language's checker cannot run here (node missing...)
 └── BackendError         the model could not be asked or did not answer
     ├── BackendUnavailable   nothing listens at the host, or the library is missing
     ├── ModelNotFound        the server runs but does not have the model
     ├── BackendTimeout       no answer within timeout_seconds
     └── BackendResponseError the server answered with an error
+
+The CLI catches them once, in `mechanic.cli.main.main`, and maps them to the exit
+codes above; a command never catches one just to print it.
 """
 
 from __future__ import annotations
@@ -49,6 +58,14 @@ class Busy(MechanicError):
     not the same answer as "broken files remain"."""
 
 
+class CycleBusy(Busy):
+    """Another cycle holds this state folder."""
+
+
+class DaemonRunning(Busy):
+    """Another daemon holds this state folder."""
+
+
 class StoreError(MechanicError):
     """The state store cannot be used now (locked, unwritable)."""
 
@@ -64,6 +81,26 @@ class StoreUnusable(StoreError):
         self.problem = problem
         self.repair = repair or f"keep it aside and start a new store: {self.REBUILD}"
         super().__init__(f"{problem}; to repair it, {self.repair}")
+
+
+class ProbeConfigError(ConfigError):
+    """A probe's keys do not fit together; `key` names the key to point at. The
+    config loader turns it into a ConfigError that also names the file and line."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message, key=key)
+
+
+class Refused(MechanicError):
+    """The transaction will not write this file; nothing was written."""
+
+
+class ReviewError(MechanicError):
+    """A pending patch cannot be accepted or rejected; the message says why."""
+
+
+class ServiceError(MechanicError):
+    """The service could not be rendered, installed or inspected."""
 
 
 class CheckerUnavailable(MechanicError):

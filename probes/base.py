@@ -70,14 +70,6 @@ def error(message: str, **metrics: Metric) -> ProbeResult:
     return ProbeResult("error", message, metrics=metrics)
 
 
-class ProbeConfigError(Exception):
-    """A probe's keys do not fit together; `key` names the key to point at."""
-
-    def __init__(self, key: str, message: str) -> None:
-        self.key = key
-        super().__init__(message)
-
-
 @dataclass(frozen=True)
 class ConfigContext:
     """What a probe may need from the rest of the config while validating."""

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mechanic.config.settings import Key
+from mechanic.errors import ProbeConfigError
 from probes.base import (
     ConfigContext,
     Metric,
     Probe,
-    ProbeConfigError,
     ProbeResult,
     degraded,
     down,

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 import psutil
 
 from mechanic.config.settings import Key
-from probes.base import ConfigContext, Metric, Probe, ProbeConfigError, ProbeResult, down, ok
+from mechanic.errors import ProbeConfigError
+from probes.base import ConfigContext, Metric, Probe, ProbeResult, down, ok
 
 WAYS = ("process_name", "cmdline", "pidfile")
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mechanic.config.settings import Key
+from mechanic.errors import ProbeConfigError
 from probes.base import (
     ConfigContext,
     Metric,
     Probe,
-    ProbeConfigError,
     ProbeResult,
     degraded,
     down,

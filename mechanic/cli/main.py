@@ -17,8 +17,10 @@ from mechanic.config.settings import Config, check_folders, find_config, load_co
 from mechanic.errors import Busy, ConfigError, MechanicError, StoreUnusable
 from mechanic.files.names import for_json, readable, shown
 
+# The exit codes README.md's command table documents; `main` maps every error to one.
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
 EXIT_BUSY = 3  # another cycle or daemon holds the state folder: nothing was judged
+EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
 class _Parser(argparse.ArgumentParser):
@@ -487,10 +489,11 @@ def _read_or_empty(path: Path) -> bytes:
 
 def cmd_revert(args: argparse.Namespace) -> int:
     from mechanic.detect.discovery import Guard
+    from mechanic.errors import Refused
     from mechanic.files.userfile import read_regular
     from mechanic.repair.ladder import refuse
     from mechanic.store.core import Store
-    from mechanic.write.transaction import Refused, restore_backup, settle, sha256
+    from mechanic.write.transaction import restore_backup, settle, sha256
 
     config = _config(args)
     _setup_logging(config, quiet=True)
@@ -532,9 +535,8 @@ def cmd_revert(args: argparse.Namespace) -> int:
                 original_sha=attempt.old_sha,
                 undoes=attempt.id,
             )
-        except Refused as exc:
-            print(f"mechanic: not reverted: {exc}", file=sys.stderr)
-            return EXIT_BROKEN
+        except Refused as exc:  # main prints it; the user asked for a revert
+            raise Refused(f"not reverted: {exc}") from None
         store.mark_undone(attempt.id)
         settle(config.mechanic.backup_dir, intent)
         # Taken back by a person: never re-applied by itself (memory, examples, rungs).
@@ -728,11 +730,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
         if store.pending_patch(args.patch) is None:
             print(f"mechanic: {_unknown_id(store, 'pending patch', args.patch)}", file=sys.stderr)
             return EXIT_BROKEN
-        try:
-            record = review.accept(config, store, args.patch)
-        except review.ReviewError as exc:
-            print(f"mechanic: {exc}", file=sys.stderr)
-            return EXIT_BROKEN
+        record = review.accept(config, store, args.patch)
         if record.outcome == "applied" and config.mechanic.git_commit:
             record.reason += f"; {gitcommit.commit_fix(record, config)}"
         store.record_attempt(record)
@@ -772,11 +770,7 @@ def cmd_reject(args: argparse.Namespace) -> int:
         if store.pending_patch(args.patch) is None:
             print(f"mechanic: {_unknown_id(store, 'pending patch', args.patch)}", file=sys.stderr)
             return EXIT_BROKEN
-        try:
-            patch = review.reject(store, args.patch, stale=args.stale)
-        except review.ReviewError as exc:
-            print(f"mechanic: {exc}", file=sys.stderr)
-            return EXIT_BROKEN
+        patch = review.reject(store, args.patch, stale=args.stale)
         # Turned down by a person: this content is not attempted again by itself.
         current = _read_or_empty(Path(patch["path"]))
         refuse(
@@ -1019,9 +1013,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
+    # The one place errors are caught: a command raises, and the user sees one line
+    # naming the problem and the exit code the command table documents.
     try:
         return args.func(args)
-    except ConfigError as exc:
+    except ConfigError as exc:  # ProbeConfigError too
         print(f"mechanic: config error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except StoreUnusable as exc:  # nothing runs on it until a person repairs it
@@ -1029,11 +1025,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         repair = exc.repair.replace(StoreUnusable.REBUILD, StoreUnusable.REBUILD + config)
         print(f"mechanic: {readable(exc.problem)}\n  to repair it, {repair}", file=sys.stderr)
         return EXIT_USAGE
-    except Busy as exc:
+    except Busy as exc:  # CycleBusy, DaemonRunning
         print(f"mechanic: {exc}", file=sys.stderr)
         return EXIT_BUSY
-    except MechanicError as exc:
-        print(f"mechanic: {exc}", file=sys.stderr)
+    except MechanicError as exc:  # Refused, ReviewError, ServiceError, StoreError, ...
+        print(f"mechanic: {readable(str(exc))}", file=sys.stderr)
         return EXIT_BROKEN
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED

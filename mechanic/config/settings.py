@@ -703,8 +703,9 @@ class _Validator:
 
     def _probes(self, raw: Any, llm_host: str, llm_model: str) -> tuple[ProbeSpec, ...]:
         """[[probe]] tables; each type validates its own keys (probes/<type>.py)."""
+        from mechanic.errors import ProbeConfigError
         from probes import REGISTRY
-        from probes.base import ConfigContext, ProbeConfigError
+        from probes.base import ConfigContext
 
         raw = self._tables(raw, "probe", 'name = "db" and type = "tcp"')
         ctx = ConfigContext(base=self.base, llm_host=llm_host, llm_model=llm_model)
@@ -734,7 +735,7 @@ class _Validator:
             try:
                 options = cls.prepare(options, ctx)
             except ProbeConfigError as exc:
-                self.fail(f"{label}: {exc.key}", str(exc), "probe", exc.key, index)
+                self.fail(f"{label}: {exc.key}", exc.detail, "probe", exc.key, index)
             on_down = None
             if values["on_down"] is not None:
                 on_down = self._remediation(values["on_down"], f"{label}: on_down", index)

@@ -298,7 +298,8 @@ def _test_commands(config: Config) -> Iterator[Check]:
 
 
 def _service(config: Config) -> Iterator[Check]:
-    from mechanic.daemon.service import Service, ServiceError, current_platform
+    from mechanic.daemon.service import Service, current_platform
+    from mechanic.errors import ServiceError
 
     try:
         service = Service(current_platform(), config.source.absolute())

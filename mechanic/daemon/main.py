@@ -36,7 +36,7 @@ from mechanic.config.settings import Config, check_folders, load_config
 from mechanic.daemon.sd_notify import Notifier
 from mechanic.daemon.watcher import Changes, Watcher
 from mechanic.detect.discovery import Finder, Guard
-from mechanic.errors import Busy, ConfigError, MechanicError
+from mechanic.errors import ConfigError, CycleBusy, DaemonRunning, MechanicError
 from mechanic.files.locks import is_held, pid_lock
 from mechanic.write import gate as writegate
 
@@ -48,10 +48,6 @@ WRITE_WAIT_SECONDS = 5.0  # how long a stop waits for a file write under way (ms
 LOCK_NAME = "daemon.lock"
 STATE_NAME = "daemon.json"
 FULL_JOB = "full-cycle"
-
-
-class DaemonRunning(Busy):
-    """Another daemon holds this state folder."""
 
 
 @contextlib.contextmanager
@@ -212,7 +208,7 @@ class Daemon:
         self._cycle(paths)
 
     def _cycle(self, only: Iterable[Path] | None) -> None:
-        from mechanic.cycle import CycleBusy, run_cycle
+        from mechanic.cycle import run_cycle
         from mechanic.store.core import Store
 
         if writegate.stop_requested():

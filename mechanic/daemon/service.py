@@ -25,17 +25,13 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from mechanic.errors import MechanicError
+from mechanic.errors import ServiceError
 
 UNIT_NAME = "mechanic.service"
 LABEL = "local.mechanic"
 PLATFORMS = ("systemd", "launchd")
 # Where node, npm and pm2 usually live; launchd's own PATH has none of them.
 USUAL_BINS = ("/opt/homebrew/bin", "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin")
-
-
-class ServiceError(MechanicError):
-    """The service could not be rendered, installed or inspected."""
 
 
 def current_platform() -> str:

@@ -19,16 +19,13 @@ import os
 import time
 from pathlib import Path
 
+from mechanic.errors import ReviewError
 from mechanic.files import private
 from mechanic.files.names import shown
 from mechanic.files.userfile import read_regular
 from mechanic.write.journal import fsync_dir
 
 _mode = "auto"
-
-
-class ReviewError(Exception):
-    """A pending patch cannot be accepted or rejected; the message says why."""
 
 
 def set_mode(mode: str) -> None:

@@ -45,6 +45,7 @@ from typing import Any, BinaryIO
 
 from mechanic.detect.checkers.base import Checker, Finding
 from mechanic.detect.discovery import Guard
+from mechanic.errors import Refused
 from mechanic.files import linediff, private
 from mechanic.files.names import fit
 from mechanic.files.userfile import NotRegularFile, open_regular, read_regular
@@ -69,10 +70,6 @@ class TxResult:
     # An applied write's intent, kept until its attempt row is committed: the
     # recorder calls settle(backup_dir, intent) right after the commit.
     intent: str | None = None
-
-
-class Refused(RuntimeError):
-    """The transaction will not write this file; nothing was written."""
 
 
 def unified_diff(path: Path, old: bytes, new: bytes) -> str:
