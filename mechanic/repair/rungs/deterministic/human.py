@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from mechanic.repair.rungs.deterministic.tokens import CLOSERS, OPENERS, Token
 
 if TYPE_CHECKING:
-    from mechanic.repair.rungs.deterministic.search import _Generator
+    from mechanic.repair.rungs.deterministic.generator import Generator
 
 LONG_LINE_TOKENS = 2000
 FIRST = -3.0  # the cost of an idiom: below every generated edit (those cost >= -1)
@@ -64,9 +64,9 @@ _EMPTY_BODY = re.compile(r"expected an indented block after .* on line (\d+)")
 _NEW_CLAUSE = ("def", "class", "@", "except", "else", "elif", "finally", "case", "async")
 
 
-def propose(g: _Generator) -> None:
+def propose(g: Generator) -> None:
     """Add the idioms that apply around `g`'s error, each at a cost below FIRST + 1."""
-    rules: tuple[Callable[[_Generator, int], None], ...]
+    rules: tuple[Callable[[Generator, int], None], ...]
     if g.python:
         rules = (_py_condition_assign, _py_operators, _py_print, _py_two_statement_forms)
         rules += (_keyword_case, _py_else_if, _py_colon_for_comma, _unquoted_text)
@@ -85,7 +85,7 @@ def propose(g: _Generator) -> None:
         _py_empty_block(g)
 
 
-def _combine(g: _Generator, line: int, singles: list[tuple[tuple[int, int, str], ...]]) -> None:
+def _combine(g: Generator, line: int, singles: list[tuple[tuple[int, int, str], ...]]) -> None:
     """Several idioms on one line (`a === b && c <> 3`): all of them at once, after
     each alone, the overlapping alternatives of one token left out."""
     spans: list[tuple[int, int, str]] = []
@@ -97,16 +97,16 @@ def _combine(g: _Generator, line: int, singles: list[tuple[tuple[int, int, str],
         _trusted(g, _cost(g, line, 0.6), *spans)
 
 
-def _cost(g: _Generator, line: int, extra: float = 0.0) -> float:
+def _cost(g: Generator, line: int, extra: float = 0.0) -> float:
     return FIRST + abs(line - g.line) * 0.1 + extra
 
 
-def _trusted(g: _Generator, cost: float, *spans: tuple[int, int, str]) -> None:
+def _trusted(g: Generator, cost: float, *spans: tuple[int, int, str]) -> None:
     g.add(cost, *spans)
     g.trusted.add(tuple(sorted(spans)))
 
 
-def _spaced(g: _Generator, start: int, end: int, word: str) -> tuple[int, int, str]:
+def _spaced(g: Generator, start: int, end: int, word: str) -> tuple[int, int, str]:
     """Replace text[start:end] by `word`, with a space either side where none is."""
     before = " " if start > 0 and g.text[start - 1] not in " \t(" else ""
     after = " " if end < len(g.text) and g.text[end] not in " \t)" else ""
@@ -140,7 +140,7 @@ def _adjacent(a: Token, b: Token) -> bool:
     return a.end == b.start
 
 
-def _unquoted_text(g: _Generator, line: int) -> None:
+def _unquoted_text(g: Generator, line: int) -> None:
     """`print(Hello world)` -> `print("Hello world")`: words a person meant as text, in
     a call's parentheses on one line, each a word the file uses nowhere else and no
     builtin. Quoted with the file's usual quote."""
@@ -186,7 +186,7 @@ def _unquoted_text(g: _Generator, line: int) -> None:
 # --- Python ----------------------------------------------------------------------------
 
 
-def _py_condition_assign(g: _Generator, line: int) -> None:
+def _py_condition_assign(g: Generator, line: int) -> None:
     """`if n = 0:` -> `if n == 0:`, also in `while`, `elif`, `assert`, a conditional
     expression, or a parenthesised comparison; never a keyword argument's `=`."""
     tokens = g.tokens_on(line)
@@ -205,7 +205,7 @@ def _py_condition_assign(g: _Generator, line: int) -> None:
         _trusted(g, _cost(g, line), (token.start, token.end, "=="))
 
 
-def _py_operators(g: _Generator, line: int) -> None:
+def _py_operators(g: Generator, line: int) -> None:
     """Other languages' operators: `!x`, `&&`, `||`, `===`, `!==`, and Python 2's `<>`."""
     tokens = g.tokens_on(line)
     for i, token in enumerate(tokens):
@@ -227,11 +227,11 @@ def _py_operators(g: _Generator, line: int) -> None:
                 _trusted(g, _cost(g, line), (token.start, following.end, "!="))
 
 
-def _after_space(g: _Generator, offset: int) -> bool:
+def _after_space(g: Generator, offset: int) -> bool:
     return offset == 0 or g.text[offset - 1] in " \t(\n"
 
 
-def _statement_end(g: _Generator, line: int) -> int | None:
+def _statement_end(g: Generator, line: int) -> int | None:
     """End of the code on `line` (before a comment and trailing blanks), or None when
     the statement goes on past the line (an open bracket, a backslash)."""
     tokens = g.tokens_on(line)
@@ -246,7 +246,7 @@ def _statement_end(g: _Generator, line: int) -> int | None:
     return tokens[-1].end
 
 
-def _py_print(g: _Generator, line: int) -> None:
+def _py_print(g: Generator, line: int) -> None:
     """A Python 2 `print x` (or `exec code`) in a Python 3 file -> `print(x)`. Not
     `print x,` (Python 2's "no newline") nor `print >>f, x`: no sure translation."""
     tokens = g.tokens_on(line)
@@ -267,7 +267,7 @@ def _py_print(g: _Generator, line: int) -> None:
     _trusted(g, _cost(g, line), (first.end, nxt.start, "("), (end, end, ")"))
 
 
-def _py_two_statement_forms(g: _Generator, line: int) -> None:
+def _py_two_statement_forms(g: Generator, line: int) -> None:
     """Python 2's `raise E, "msg"` -> `raise E("msg")` and `except E, e:` ->
     `except E as e:` in a Python 3 file."""
     tokens = g.tokens_on(line)
@@ -290,7 +290,7 @@ def _py_two_statement_forms(g: _Generator, line: int) -> None:
             _trusted(g, _cost(g, line), (tokens[comma].start, name.start, " as "))
 
 
-def _keyword_case(g: _Generator, line: int) -> None:
+def _keyword_case(g: Generator, line: int) -> None:
     """`OR`, `And`, `Return`, `TRUE`: a keyword in the wrong case. Only words the file
     uses nowhere else (`OR` could be a constant defined elsewhere). The constants
     (`true`, `none`) are names, not syntax errors, so they are only fixed together with
@@ -318,7 +318,7 @@ def _keyword_case(g: _Generator, line: int) -> None:
         _trusted(g, _cost(g, line, 0.1), *sorted(set(spans + values)))
 
 
-def _occurrences(g: _Generator, word: str, line: int) -> int:
+def _occurrences(g: Generator, word: str, line: int) -> int:
     return sum(
         1
         for other in range(max(1, line - 1), min(g.lines, line + 1) + 1)
@@ -327,7 +327,7 @@ def _occurrences(g: _Generator, word: str, line: int) -> int:
     )
 
 
-def _py_else_if(g: _Generator, line: int) -> None:
+def _py_else_if(g: Generator, line: int) -> None:
     """`else if x:` (and `elsif`, `elseif`, `else if` on one line) -> `elif x:`."""
     tokens = g.tokens_on(line)
     first = tokens[0]
@@ -342,7 +342,7 @@ def _py_else_if(g: _Generator, line: int) -> None:
         _trusted(g, _cost(g, line), (first.start, first.end, "elif"))
 
 
-def _py_colon_for_comma(g: _Generator, line: int) -> None:
+def _py_colon_for_comma(g: Generator, line: int) -> None:
     """`range(1:10)` -> `range(1, 10)`: a colon between a call's arguments, where a
     slice cannot be, is the comma the author meant."""
     tokens = g.tokens_on(line)
@@ -359,7 +359,7 @@ def _py_colon_for_comma(g: _Generator, line: int) -> None:
         _trusted(g, _cost(g, line, 0.3), (token.start, token.end, "," + space))
 
 
-def _py_empty_block(g: _Generator) -> None:
+def _py_empty_block(g: Generator) -> None:
     """`expected an indented block after 'for' statement on line 3`: the author either
     left the block empty (`pass`) or the block lost its indentation. Which one the
     layout shows: a blank line, a dedent, or a new clause or definition after the
@@ -418,7 +418,7 @@ def _py_empty_block(g: _Generator) -> None:
         _trusted(g, cost, *spans)
 
 
-def _next_code_line(g: _Generator, line: int) -> int | None:
+def _next_code_line(g: Generator, line: int) -> int | None:
     for other in range(line + 1, min(g.lines, line + 400) + 1):
         g.tick()
         tokens = g.tokens_on(other)
@@ -427,7 +427,7 @@ def _next_code_line(g: _Generator, line: int) -> int | None:
     return None
 
 
-def _runs(g: _Generator, first: int, level: int) -> list[int]:
+def _runs(g: Generator, first: int, level: int) -> list[int]:
     """Last lines of the candidate blocks starting at `first`: the line alone, up to the
     first blank line, up to the next definition at this level, up to a dedent."""
     ends = [first]
@@ -477,7 +477,7 @@ def _js_conditions(tokens: list[Token]) -> list[tuple[int, int]]:
     ]
 
 
-def _js_condition_assign(g: _Generator, line: int) -> None:
+def _js_condition_assign(g: Generator, line: int) -> None:
     """`if (n % 2 = 0)` -> `if (n % 2 === 0)` (`==` in a file that never uses `===`)."""
     tokens = g.tokens_on(line)
     strict = g.text.count("===") + g.text.count("!==") >= g.text.count("==") / 2
@@ -498,7 +498,7 @@ def condition_assignments(tokens: list[Token]) -> list[Token]:
     return found
 
 
-def _js_word_operators(g: _Generator, line: int) -> None:
+def _js_word_operators(g: Generator, line: int) -> None:
     """Python's `and`, `or`, `not` in a JavaScript condition."""
     tokens = g.tokens_on(line)
     table = {"and": "&&", "or": "||", "not": "!"}
@@ -514,14 +514,14 @@ def _js_word_operators(g: _Generator, line: int) -> None:
             _trusted(g, _cost(g, line), *spans)
 
 
-def _blank_after(g: _Generator, offset: int) -> int:
+def _blank_after(g: Generator, offset: int) -> int:
     n = 0
     while offset + n < len(g.text) and g.text[offset + n] in " \t":
         n += 1
     return n
 
 
-def _js_bare_condition(g: _Generator, line: int) -> None:
+def _js_bare_condition(g: Generator, line: int) -> None:
     """`if x > 0 {` -> `if (x > 0) {`: a condition written without its parentheses."""
     tokens = g.tokens_on(line)
     if tokens[-1].text != "{":
@@ -539,7 +539,7 @@ def _js_bare_condition(g: _Generator, line: int) -> None:
             )
 
 
-def _js_elif(g: _Generator, line: int) -> None:
+def _js_elif(g: Generator, line: int) -> None:
     for token in g.tokens_on(line):
         if token.kind == "name" and token.text == "elif" and g.counts.get("elif") == 1:
             _trusted(g, _cost(g, line), (token.start, token.end, "else if"))

@@ -34,7 +34,7 @@ from mechanic.detect.checkers.base import Checker
 from mechanic.repair.rungs.deterministic.tokens import CLOSERS, OPENERS, Token, line_starts
 
 if TYPE_CHECKING:
-    from mechanic.repair.rungs.deterministic.search import Edit, _Generator
+    from mechanic.repair.rungs.deterministic.generator import Edit, Generator
 
 _PUNCTUATION = frozenset(",;:.")
 _DELETABLE = frozenset(",;:.\\'\"`") | frozenset(OPENERS) | frozenset(CLOSERS)
@@ -78,7 +78,7 @@ _COMPARISONS = frozenset(("==", "===", "!=", "!==", "<=", ">="))
 class Structure:
     """The bracket structure of a text's tokens, for asking what encloses an offset."""
 
-    def __init__(self, g: _Generator) -> None:
+    def __init__(self, g: Generator) -> None:
         self.g = g
         self.tokens = g.tokens
         self.starts = [t.start for t in g.tokens]
@@ -116,7 +116,7 @@ class Structure:
         return tokens[0] if tokens else None
 
 
-def implausible(g: _Generator, structure: Structure, edit: Edit) -> str | None:
+def implausible(g: Generator, structure: Structure, edit: Edit) -> str | None:
     """Why `edit` would change the meaning rather than fix the syntax, or None."""
     if edit in g.trusted:
         return None
@@ -140,7 +140,7 @@ def _word(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def _span(g: _Generator, s: Structure, start: int, end: int, removed: str, new: str) -> str | None:
+def _span(g: Generator, s: Structure, start: int, end: int, removed: str, new: str) -> str | None:
     text = g.text
     if not removed.strip() and not new.strip():
         return None  # indentation
@@ -185,7 +185,7 @@ def _span(g: _Generator, s: Structure, start: int, end: int, removed: str, new: 
     return None
 
 
-def _idle_rest(g: _Generator, offset: int) -> bool:
+def _idle_rest(g: Generator, offset: int) -> bool:
     """Whether the code after `offset` on its line, up to a `;`, is an expression
     without effect: names, members, literals and operators, but no call, assignment,
     update or keyword."""
@@ -225,7 +225,7 @@ def _opener_at(text: str, offset: int) -> int:
     return len(text[:offset].rstrip()) - 1
 
 
-def _comma(g: _Generator, s: Structure, offset: int) -> str | None:
+def _comma(g: Generator, s: Structure, offset: int) -> str | None:
     """A comma inserted at `offset` lists things where a list is allowed (a call's or a
     definition's arguments, a list, a dict, a `with`, an `import`), never where it makes a
     tuple or comma expression of a condition, a statement or a parenthesised group."""
