@@ -274,7 +274,7 @@ _ast_process: subprocess.Popen[str] | None = None
 def _acorn_ast(source: str, kind: str | None) -> str | None:
     global _ast_process
     if _ast_process is None:
-        acorn = Path(__file__).resolve().parent.parent / "mechanic/checkers/vendor/acorn.js"
+        acorn = Path(__file__).resolve().parent.parent / "mechanic/detect/checkers/vendor/acorn.js"
         _ast_process = subprocess.Popen(
             ["node", "-e", AST_SCRIPT, str(acorn)],
             stdin=subprocess.PIPE,
