@@ -25,19 +25,29 @@ def exports(
     return None
 
 
+_WORDS_PY = frozenset({"def", "class", "__all__"})
+_WORDS_JS = frozenset({"function", "class", "export", "module", "exports"})
+
+
 def exported(tokens: list[Token], text: str, language: str) -> set[str]:
     """Names a file gives others, read from its tokens (the broken text does not parse,
     and both sides must be read the same way): Python's def/class names (at any depth:
     re-indenting a method that lost its indentation keeps it) and `__all__`;
     JavaScript's `module.exports`, `exports.X`, `export` and function/class
     declarations. Only identifiers count: a broken string reads as noise."""
-    starts = set(line_starts(text))
     code = code_tokens(tokens)
     names: set[str] = set()
-    for i, token in enumerate(code):
+    words = _WORDS_PY if language == "python" else _WORDS_JS
+    starts: set[int] = set()
+    # Only the few tokens that can start a definition are looked at closely: the
+    # whole loop ran twice over every token of a big file.
+    for i in [i for i, t in enumerate(code) if t.text in words]:
+        token = code[i]
         nxt = code[i + 1] if i + 1 < len(code) else None
         if nxt is None:
             break
+        if not starts:
+            starts = set(line_starts(text))
         at_line_start = token.start in starts
         if token.kind != "name":
             continue
