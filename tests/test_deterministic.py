@@ -428,6 +428,16 @@ def test_the_lexer_looks_at_the_clock_in_every_pass_over_the_file():
         tokenize(text, "javascript", deadline=time.monotonic() - 1)
 
 
+def test_a_text_the_lexer_cannot_read_in_its_share_of_the_budget_is_given_up_early():
+    # Issue 11: on 1 MB of brackets the lexer alone used the rung's whole 2 s, and
+    # the search gave up only then. Its pace tells early that it cannot finish.
+    text = "x = " + "[" * 500_000 + "\n"
+    started = time.monotonic()
+    with pytest.raises(OutOfTime):
+        tokenize(text, "python", deadline=started + 60, share=0.001)
+    assert time.monotonic() - started < 30  # not at the deadline
+
+
 def test_the_lexer_reads_a_text_once_and_hands_out_copies():
     # The search, the meaning guard and the static check each lex the same text;
     # the second caller gets the same tokens, and changing its list changes nothing.

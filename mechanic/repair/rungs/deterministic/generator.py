@@ -100,6 +100,9 @@ class Ranked:
     edit: Edit
 
 
+LEX_SHARE = 0.5  # of the budget, the most the lexer may need (tokens.tokenize's share)
+
+
 class Generator:
     """Ranked candidate edits for one file and one error."""
 
@@ -117,7 +120,10 @@ class Generator:
         line_end = self._line_end(self.line)
         self.offset = min(self.starts[self.line - 1] + column, line_end)
         deadline_or_none = None if deadline == float("inf") else deadline
-        every = tokenize(text, finding.language, deadline=deadline_or_none)
+        # The tokens are a fraction of the work: indexing them, ranking candidates and
+        # parsing one (a compile of the whole file) follow. A text whose lexing alone
+        # would take half the budget cannot be fixed in it: given up at once.
+        every = tokenize(text, finding.language, deadline=deadline_or_none, share=LEX_SHARE)
         self.tokens = [t for t in every if t.kind != "comment"]
         self.keywords = PY_KEYWORDS if self.python else JS_KEYWORDS
         self._token_starts = [t.start for t in self.tokens]

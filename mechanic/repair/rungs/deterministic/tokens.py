@@ -169,10 +169,15 @@ def _regex_may_start(previous: Token | None, text: str) -> bool:
     return kind == "name" and text[start:end] in _JS_REGEX_AFTER_KEYWORDS
 
 
-def tokenize(text: str, language: str, *, deadline: float | None = None) -> list[Token]:
+def tokenize(
+    text: str, language: str, *, deadline: float | None = None, share: float = 1.0
+) -> list[Token]:
     """Every token of `text`, comments included; whitespace and newlines dropped.
     Linear in the text: one regular-expression pass (restarted after a JS regex).
-    With a `deadline` (time.monotonic()), raises OutOfTime once it has passed.
+    With a `deadline` (time.monotonic()), raises OutOfTime once it has passed, or as
+    soon as its pace shows it would take more than `share` of the time to it (a
+    caller that needs the rest of the time for more work gives up at once, not at
+    the deadline).
 
     The zero-token search, the meaning guard and the static check each tokenize the
     same broken and fixed texts: the last few results are kept (by text), so a
@@ -182,7 +187,7 @@ def tokenize(text: str, language: str, *, deadline: float | None = None) -> list
         done = _memo.get(key)
     if done is None:
         with _no_cycle_collection():
-            done = tuple(_tokens(text, language, deadline))
+            done = tuple(_tokens(text, language, deadline, share))
         with _memo_lock:
             _memo[key] = done
             while len(_memo) > _MEMO_SIZE:
@@ -210,13 +215,32 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _tokens(text: str, language: str, deadline: float | None) -> list[Token]:
+_PACE_AFTER = 0.05  # seconds of lexing before its pace is trusted
+
+
+def _look_at_clock(began: float, deadline: float, share: float, done: float) -> None:
+    now = time.monotonic()
+    if now > deadline:
+        raise OutOfTime
+    spent = now - began
+    # Linear work: at this pace, the whole text takes spent / done.
+    if (
+        share < 1
+        and spent >= _PACE_AFTER
+        and done > 0
+        and spent / done > share * (deadline - began)
+    ):
+        raise OutOfTime
+
+
+def _tokens(text: str, language: str, deadline: float | None, share: float) -> list[Token]:
     # One loop builds the tokens: the clock is looked at inside it, so no pass over a
     # 1 MB file runs unwatched (a second pass that made the Token tuples once ran 2 s
     # past the rung's budget), and each token is one tuple, not three.
     python = language == "python"
     pattern = _PY if python else _JS
     new, make, kinds, every = tuple.__new__, Token, _KINDS, _CLOCK_EVERY
+    began = time.monotonic()
     tokens: list[Token] = []
     append = tokens.append
     pos, n = 0, len(text)
@@ -243,11 +267,11 @@ def _tokens(text: str, language: str, deadline: float | None) -> list[Token]:
                 newline = text.find("\n", newline + 1)
                 if newline < 0:
                     newline = n
-                if not line % every and deadline is not None and time.monotonic() > deadline:
-                    raise OutOfTime
+                if not line % every and deadline is not None:
+                    _look_at_clock(began, deadline, share, newline / n)
             append(new(make, (kind, start, end, line, text[start:end])))
-            if not len(tokens) % every and deadline is not None and time.monotonic() > deadline:
-                raise OutOfTime
+            if not len(tokens) % every and deadline is not None:
+                _look_at_clock(began, deadline, share, start / n)
             if kind == "regex":  # the pattern's pass resumes after the regex
                 restart = end
                 break
