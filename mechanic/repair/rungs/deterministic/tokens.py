@@ -138,19 +138,22 @@ _NUM = (
     r"0[xXoObB][0-9a-fA-F_]+n?|\d[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?[jJn]?"
     r"|\.\d[\d_]*(?:[eE][+-]?\d+)?[jJ]?"
 )
+# Each match takes the blanks before its token (`\s*`, outside the groups; no token
+# starts with a blank): one failed try of every alternative per blank made a file
+# indented 90 deep cost a second per MB to read.
 _PY = re.compile(
-    r"(?P<comment>\#[^\n]*)|"
+    r"\s*(?:(?P<comment>\#[^\n]*)|"
     + _PY_STRINGS
     + r"|(?P<name>[^\W\d]\w*)"
     + r"|(?P<num>" + _NUM + r")"
-    + r"|(?P<op>" + _ops_pattern(_PY_OPS) + r"|\S)"
+    + r"|(?P<op>" + _ops_pattern(_PY_OPS) + r"|\S))"
 )
-_JS = re.compile(
-    r"(?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))|"
+_JS = re.compile(  # a blank, for JS: ASCII only (`\u00a0` and up read as names)
+    r"[\t-\r\x1c-\x20]*(?:(?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))|"
     + _JS_STRINGS
     + r"|(?P<name>[A-Za-z_$\u0080-\uffff#][\w$\u0080-\uffff]*)"
     + r"|(?P<num>" + _NUM + r")"
-    + r"|(?P<op>" + _ops_pattern(_JS_OPS) + r"|\S)"
+    + r"|(?P<op>" + _ops_pattern(_JS_OPS) + r"|\S))"
 )
 _KINDS = {"str1": "str", "ustr1": "ustr"}
 # fmt: on
@@ -250,9 +253,9 @@ def _tokens(text: str, language: str, deadline: float | None, share: float) -> l
     while pos < n:
         restart = n
         for match in pattern.finditer(text, pos):
-            kind = match.lastgroup or "op"
-            kind = kinds.get(kind, kind)
-            start, end = match.span()
+            group = match.lastgroup or "op"
+            kind = kinds.get(group, group)
+            start, end = match.start(group), match.end()
             if (
                 kind == "op"
                 and not python
