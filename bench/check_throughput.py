@@ -42,7 +42,7 @@ from mechanic.config.settings import Config, parse_config
 from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.discovery import Finder
 from mechanic.detect.scan import ScanResult, scan
-from mechanic.store.core import Store
+from mechanic.store import Store
 
 PY_EXTS = (".py",)
 JS_EXTS = (".js", ".mjs", ".cjs")

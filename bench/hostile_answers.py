@@ -38,7 +38,7 @@ from ollama_standin import OllamaStandIn
 from mechanic import log
 from mechanic.config.settings import parse_config
 from mechanic.cycle import run_cycle
-from mechanic.store.core import Store
+from mechanic.store import Store
 
 PY_GOOD = '''\
 """Prices, discounts and a small report."""

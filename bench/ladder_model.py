@@ -33,7 +33,7 @@ import requests
 from mechanic import log
 from mechanic.config.settings import parse_config
 from mechanic.cycle import run_cycle
-from mechanic.store.core import Store
+from mechanic.store import Store
 
 PY_INVENTORY = '''\
 """A small inventory with reservations."""

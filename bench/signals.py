@@ -30,7 +30,7 @@ from mechanic.config.settings import load_config  # noqa: E402
 from mechanic.detect.discovery import Finder  # noqa: E402
 from mechanic.detect.errorlog import collect  # noqa: E402
 from mechanic.repair.runtests import FixValidator, copy_tree  # noqa: E402
-from mechanic.store.core import Store  # noqa: E402
+from mechanic.store import Store  # noqa: E402
 
 
 def crash_output(command: list[str]) -> str:

@@ -30,7 +30,7 @@ from mechanic.repair.prompt import error_text
 from mechanic.repair.rungs.deterministic import rung
 from mechanic.repair.runtests import validator_for
 from mechanic.repair.validate import Candidate
-from mechanic.store.core import AttemptRecord, RuntimeErrorRecord, Store
+from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
 from mechanic.write import gate as writegate
 from mechanic.write import gitcommit, review
 from mechanic.write.textfile import NotText, decode

@@ -35,7 +35,7 @@ from mechanic.alerts import Alert, Alerter
 from mechanic.config.settings import Config, ProbeSpec
 from mechanic.errors import ConfigError
 from mechanic.files import private
-from mechanic.store.core import ProbeState, Store
+from mechanic.store import ProbeState, Store
 from probes.base import ProbeResult
 from probes.remediation import run_action
 from probes.runner import run_probes

@@ -186,7 +186,7 @@ def commands() -> None:
 
 
 def transaction() -> None:
-    from mechanic.store.core import AttemptRecord, Store
+    from mechanic.store import AttemptRecord, Store
     from mechanic.write.transaction import apply_fix, settle, sha256
 
     root, backups, state = Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])

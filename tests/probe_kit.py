@@ -9,7 +9,7 @@ from workspace import Workspace, _toml
 
 from mechanic.config.settings import Config, load_config
 from mechanic.cycle import CycleReport, run_cycle
-from mechanic.store.core import Store
+from mechanic.store import Store
 
 
 def probe_toml(name: str, type_: str, *, on_down: str = "", **keys: Any) -> str:

@@ -12,7 +12,7 @@ from mechanic.detect.discovery import Finder
 from mechanic.repair.backends import create_backend
 from mechanic.repair.ladder import Ladder
 from mechanic.repair.validate import Candidate
-from mechanic.store.core import AttemptRecord, Store
+from mechanic.store import AttemptRecord, Store
 
 
 def attempt(workspace, path: Path, **config) -> AttemptRecord:

@@ -28,7 +28,7 @@ from mechanic.detect.discovery import Finder, Guard
 from mechanic.detect.scan import scan
 from mechanic.repair.rungs.deterministic.rung import try_zero_token
 from mechanic.repair.validate import Candidate, read_work
-from mechanic.store.core import Store
+from mechanic.store import Store
 from mechanic.write import journal, transaction
 from mechanic.write.transaction import Refused, apply_fix, recover_interrupted, restore_backup
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.store.core import Store
+from mechanic.store import Store
 from mechanic.write import journal, transaction
 
 BROKEN = b"def total(items):\n    return sum(items\n"

@@ -30,7 +30,7 @@ from mechanic.cycle import record_recovered
 from mechanic.detect.checkers.python import PythonChecker
 from mechanic.detect.discovery import Guard
 from mechanic.errors import StoreError
-from mechanic.store.core import AttemptRecord, Store
+from mechanic.store import AttemptRecord, Store
 from mechanic.write.journal import intents_dir
 from mechanic.write.transaction import apply_fix, recover_interrupted, settle, sha256
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 from test_validation import CALC, PYTEST, TEST_CALC, snapshot
 
-from mechanic.store.core import Store
+from mechanic.store import Store
 
 WORKER_JS = """\
 const fs = require('fs');

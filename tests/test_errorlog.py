@@ -16,7 +16,7 @@ from mechanic.config.settings import load_config
 from mechanic.detect.discovery import Finder
 from mechanic.detect.errorlog import collect
 from mechanic.detect.tracebacks import clean_lines, parse
-from mechanic.store.core import Store
+from mechanic.store import Store
 
 WORKER_JS = """\
 const fs = require('fs');

@@ -14,7 +14,7 @@ from services import HttpServer, free_port, silent_server
 
 from mechanic.alerts import Alert, webhook_request
 from mechanic.config.settings import AlertSettings
-from mechanic.store.core import Store
+from mechanic.store import Store
 
 
 @pytest.fixture

@@ -104,7 +104,7 @@ def unreadable_verdict(space: Path) -> str:
     from mechanic.detect.checkers import CheckerSet
     from mechanic.detect.discovery import Finder
     from mechanic.detect.scan import scan
-    from mechanic.store.core import Store
+    from mechanic.store import Store
 
     def verdict() -> str:
         config = load_config(space / "config.toml")

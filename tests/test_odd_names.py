@@ -143,7 +143,7 @@ def test_two_names_never_show_the_same_and_each_shows_on_one_printable_line(firs
 @settings(max_examples=100, deadline=None)
 @given(names=st.lists(_NAME_BYTES, min_size=1, max_size=5, unique=True))
 def test_the_store_gives_back_every_name_byte_for_byte(tmp_path_factory, names):
-    from mechanic.store.core import AttemptRecord, Store
+    from mechanic.store import AttemptRecord, Store
 
     state = tmp_path_factory.mktemp("state")
     paths = ["/w/" + os.fsdecode(name) for name in names]

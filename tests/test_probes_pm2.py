@@ -10,7 +10,7 @@ from pathlib import Path
 
 from probe_kit import configure, cycle, outcome, probe_toml
 
-from mechanic.store.core import Store
+from mechanic.store import Store
 from probes.runner import run_probes
 
 

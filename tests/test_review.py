@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from mechanic.store.core import AttemptRecord, Store
+from mechanic.store import AttemptRecord, Store
 
 BROKEN = "def total(items):\n    return sum(items\n\n\nprint(total([1, 2]))\n"
 FIXED = BROKEN.replace("sum(items\n", "sum(items)\n")

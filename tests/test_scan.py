@@ -12,7 +12,7 @@ from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.discovery import Finder
 from mechanic.detect.scan import scan
 from mechanic.files import userfile
-from mechanic.store.core import Store
+from mechanic.store import Store
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.store.core import Store
+from mechanic.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 BROKEN = b"def total(items):\n    return sum(items\n" + b"# some history\n" * 12

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
 
 from mechanic.errors import StoreError
-from mechanic.store.core import AttemptRecord, Store
+from mechanic.store import AttemptRecord, Store
 
 
 def test_attempts_are_recorded_and_totalled(tmp_path):
@@ -68,17 +69,25 @@ def test_a_state_folder_that_cannot_be_created_is_a_clear_error(tmp_path):
         Store.open(tmp_path / "file" / "state")
 
 
-def test_a_store_from_an_older_mechanic_gains_new_columns_and_keeps_its_rows(tmp_path, monkeypatch):
-    import mechanic.store.core as store_module
-
-    with Store.open(tmp_path) as store:
-        store.record_attempt(
-            AttemptRecord(path="/a.py", language="python", error="e", outcome="applied")
-        )
-    monkeypatch.setitem(store_module._ADDED_COLUMNS, "attempts", {"rung": "TEXT"})
+def test_a_store_from_an_older_mechanic_gains_new_columns_and_keeps_its_rows(tmp_path):
+    # An attempts table as the first release made it: no rung, and a CHECK that
+    # refuses "pending"; the steps from before numbered migrations add the rest.
+    db = sqlite3.connect(tmp_path / "mechanic.sqlite3")
+    db.executescript(
+        "CREATE TABLE attempts (id INTEGER PRIMARY KEY, cycle_id INTEGER,"
+        " started_at REAL NOT NULL, path TEXT NOT NULL, language TEXT NOT NULL,"
+        " error TEXT NOT NULL, backend TEXT, model TEXT, prompt_tokens INTEGER,"
+        " answer_tokens INTEGER, duration_s REAL, outcome TEXT NOT NULL CHECK"
+        " (outcome IN ('applied','reverted','rejected','skipped')), reason TEXT,"
+        " backup_path TEXT, diff TEXT, old_sha TEXT, new_sha TEXT, undone_at REAL);"
+        "INSERT INTO attempts (started_at, path, language, error, outcome)"
+        " VALUES (1.0, '/a.py', 'python', 'e', 'applied');"
+    )
+    db.close()
     with Store.open(tmp_path) as store:
         assert [a.path for a in store.recent_attempts()] == ["/a.py"]
         columns = {row[1] for row in store._db.execute("PRAGMA table_info(attempts)")}
+        store.record_attempt(AttemptRecord("/b.py", "python", "e", "pending"))
     assert "rung" in columns
 
 
@@ -97,7 +106,7 @@ def test_file_names_of_any_bytes_are_kept_exactly(tmp_path):
     """SQLite's TEXT must be UTF-8; a name that is not comes back byte for byte."""
     import os
 
-    from mechanic.store.core import FileState
+    from mechanic.store import FileState
 
     names = [os.fsdecode(b"/w/ok\xff.py"), "/w/new\nline.py", "/w/\u00e9t\u00e9.py", "/w/plain.py"]
     with Store.open(tmp_path) as store:

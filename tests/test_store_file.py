@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from mechanic.store.core import STORE_NAME, AttemptRecord, Store, check_store
+from mechanic.store import STORE_NAME, AttemptRecord, Store, check_store, migrations
 
 BROKEN = b"def f(:\n    return 1\n"
 FIXED = b"def f():\n    return 1\n"
@@ -74,7 +74,7 @@ def test_a_new_state_folder_gets_its_store_silently(workspace):
     assert len(report.store_id) == 36  # a UUID, made when the store was created
     done = workspace.run("store", "check")
     assert done.returncode == 0, done.stderr
-    assert f"store id {report.store_id}, schema 1" in done.stdout
+    assert f"store id {report.store_id}, schema {migrations.latest()}" in done.stdout
 
 
 def test_an_empty_store_stops_every_command_and_is_left_as_it_is(workspace):

@@ -21,7 +21,7 @@ from mechanic.cycle import run_cycle
 from mechanic.daemon.main import Daemon, build_scheduler, daemon_lock, running_daemon
 from mechanic.daemon.sd_notify import Notifier
 from mechanic.daemon.watcher import Changes, Watcher
-from mechanic.store.core import Store
+from mechanic.store import Store
 
 BROKEN_PY = "def f(:\n    pass\n"
 

@@ -191,7 +191,7 @@ def test_a_new_static_analysis_invalidates_cached_clean_verdicts(workspace, monk
     from mechanic.detect.checkers import CheckerSet
     from mechanic.detect.discovery import Finder
     from mechanic.detect.scan import scan
-    from mechanic.store.core import Store
+    from mechanic.store import Store
 
     workspace.file("a.py", "x = 1\n")
     workspace.file("b.js", "module.exports = 1;\n")

@@ -69,7 +69,7 @@ def _where(finding, config: Config) -> str:
 
 def cmd_once(args: argparse.Namespace) -> int:
     from mechanic.cycle import run_cycle
-    from mechanic.store.core import Store
+    from mechanic.store import Store
 
     config = _config(args)
     _setup_logging(config, quiet=args.quiet)
@@ -146,7 +146,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from mechanic.detect.checkers import CheckerSet
     from mechanic.detect.discovery import Finder
     from mechanic.detect.scan import scan
-    from mechanic.store.core import Store
+    from mechanic.store import Store
 
     config = _config(args)
     _setup_logging(config, quiet=True)
@@ -178,7 +178,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from mechanic.store.core import Store
+    from mechanic.store import Store
     from probes import health
 
     config = _config(args)
@@ -230,7 +230,7 @@ def _probe_rows(config: Config, store) -> list[dict]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from mechanic.store.core import Store
+    from mechanic.store import Store
 
     config = _config(args)
     with Store.open(config.mechanic.state_dir) as store:
@@ -492,7 +492,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
     from mechanic.errors import Refused
     from mechanic.files.userfile import read_regular
     from mechanic.repair.ladder import refuse
-    from mechanic.store.core import Store
+    from mechanic.store import Store
     from mechanic.write.transaction import restore_backup, settle, sha256
 
     config = _config(args)
@@ -578,7 +578,7 @@ def cmd_store(args: argparse.Namespace) -> int:
     """`mechanic store check [--rebuild]`: is the store usable, and if not, keep
     it aside and start a new one whose IDs never repeat the old one's."""
     from mechanic.cycle import cycle_lock
-    from mechanic.store.core import check_store, rebuild_store
+    from mechanic.store import check_store, rebuild_store
 
     config = _config(args)
     state_dir = config.mechanic.state_dir
@@ -695,7 +695,7 @@ def _log_hint(service) -> str:
 
 
 def cmd_pending(args: argparse.Namespace) -> int:
-    from mechanic.store.core import Store
+    from mechanic.store import Store
 
     config = _config(args)
     with Store.open(config.mechanic.state_dir) as store:
@@ -718,7 +718,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
     import structlog
 
     from mechanic.cycle import cycle_lock
-    from mechanic.store.core import Store
+    from mechanic.store import Store
     from mechanic.write import gitcommit, review
     from mechanic.write.transaction import settle
     from probes.remediation import run_on_fix
@@ -761,7 +761,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
 def cmd_reject(args: argparse.Namespace) -> int:
     from mechanic.repair.ladder import refuse
-    from mechanic.store.core import Store
+    from mechanic.store import Store
     from mechanic.write import review
     from mechanic.write.transaction import sha256
 
@@ -792,7 +792,7 @@ def cmd_reject(args: argparse.Namespace) -> int:
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    from mechanic.store.core import Store
+    from mechanic.store import Store
 
     config = _config(args)
     _setup_logging(config, quiet=True)
@@ -825,7 +825,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from mechanic.detect.discovery import Guard
     from mechanic.files.userfile import read_regular
     from mechanic.repair.baseline import git_head_version
-    from mechanic.store.core import AttemptRecord, Store
+    from mechanic.store import AttemptRecord, Store
     from mechanic.write.transaction import restore_version, settle, sha256
 
     config = _config(args)

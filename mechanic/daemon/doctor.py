@@ -188,7 +188,7 @@ def _state_store(config: Config) -> Iterator[Check]:
     """The store opens as mechanic's and passes SQLite's integrity check."""
     from mechanic.errors import StoreError, StoreUnusable
     from mechanic.files.names import shown
-    from mechanic.store.core import check_store
+    from mechanic.store import check_store
 
     try:
         report = check_store(config.mechanic.state_dir)

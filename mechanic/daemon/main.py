@@ -209,7 +209,7 @@ class Daemon:
 
     def _cycle(self, only: Iterable[Path] | None) -> None:
         from mechanic.cycle import run_cycle
-        from mechanic.store.core import Store
+        from mechanic.store import Store
 
         if writegate.stop_requested():
             return
@@ -433,7 +433,7 @@ def run(config_path: Path) -> int:
             f"cannot use the state folder {config.mechanic.state_dir} (mechanic.state_dir):"
             f" {exc.strerror or exc}"
         ) from None
-    from mechanic.store.core import Store
+    from mechanic.store import Store
 
     Store.open(config.mechanic.state_dir).close()  # an unusable store stops it here (exit 2)
     writegate.reset()

@@ -32,7 +32,7 @@ from mechanic.detect.checkers.base import Finding
 from mechanic.detect.discovery import Finder, WatchedFile
 from mechanic.detect.tracebacks import Frame, Trace, clean_lines, normalise_message, parse
 from mechanic.files.userfile import open_regular, read_regular
-from mechanic.store.core import LogOffset, RuntimeErrorRecord, Store
+from mechanic.store import LogOffset, RuntimeErrorRecord, Store
 
 if TYPE_CHECKING:
     from mechanic.detect.scan import ScanResult

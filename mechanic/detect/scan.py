@@ -30,7 +30,7 @@ from mechanic.detect.checkers.base import Checker, Finding
 from mechanic.detect.discovery import Finder, WatchedFile
 from mechanic.errors import CheckerUnavailable
 from mechanic.files.userfile import read_regular
-from mechanic.store.core import FileState, Store
+from mechanic.store import FileState, Store
 from mechanic.write.textfile import NotText, decode
 
 log = structlog.get_logger("mechanic.scan")

@@ -22,7 +22,7 @@ import structlog
 
 from mechanic.detect.checkers.base import Finding
 from mechanic.files import linediff
-from mechanic.store.core import Store
+from mechanic.store import Store
 
 log = structlog.get_logger("mechanic.localize")
 

@@ -45,7 +45,7 @@ from mechanic.repair.prompt import (
 )
 from mechanic.repair.runtests import FixValidator, validator_for
 from mechanic.repair.validate import Candidate, Work, read_work, validate_and_apply
-from mechanic.store.core import AttemptRecord, Store
+from mechanic.store import AttemptRecord, Store
 from mechanic.write.textfile import NotText, decode, encode
 
 log = structlog.get_logger("mechanic.ladder")

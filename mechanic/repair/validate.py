@@ -16,7 +16,7 @@ from mechanic.files.userfile import read_regular
 from mechanic.repair.baseline import Baseline
 from mechanic.repair.guard import meaning
 from mechanic.repair.runtests import FixValidator
-from mechanic.store.core import AttemptRecord
+from mechanic.store import AttemptRecord
 from mechanic.write.textfile import NotText, TextFormat, decode, encode
 from mechanic.write.transaction import apply_fix, sha256
 

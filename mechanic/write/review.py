@@ -67,7 +67,7 @@ def accept(config, store, patch_id: int):
     patch cannot even be tried."""
     from mechanic.detect.checkers import CheckerSet
     from mechanic.detect.discovery import Guard
-    from mechanic.store.core import AttemptRecord
+    from mechanic.store import AttemptRecord
     from mechanic.write.transaction import Refused, apply_fix, read_backup, sha256
 
     patch = _open_patch(store, patch_id)

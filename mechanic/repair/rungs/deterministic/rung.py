@@ -25,7 +25,7 @@ from mechanic.repair.baseline import Baseline
 from mechanic.repair.guard import meaning
 from mechanic.repair.prompt import error_text
 from mechanic.repair.rungs.deterministic.search import LANGUAGES, search
-from mechanic.store.core import AttemptRecord
+from mechanic.store import AttemptRecord
 from mechanic.write.textfile import NotText, decode, encode
 from mechanic.write.transaction import apply_fix, sha256, unified_diff
 

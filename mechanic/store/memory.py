@@ -1,0 +1,51 @@
+"""Repair memory: fixes that worked, reused for the same error signature (the
+memory rung) and shown to a model as examples."""
+
+from __future__ import annotations
+
+import time
+
+from mechanic.store.connection import Part
+
+
+class Memory(Part):
+    """The fix_memory table (a refused fix is retired in holds.Holds.refuse_fix)."""
+
+    def remember_fix(
+        self,
+        *,
+        language: str,
+        signature: str,
+        root: str | None,
+        path: str,
+        error: str,
+        before: str,
+        after: str,
+        attempt_id: int | None,
+    ) -> None:
+        with self._db.tx() as db:
+            db.execute(
+                "INSERT INTO fix_memory (language, signature, root, path, error, before, after,"
+                " attempt_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (language, signature, root, path, error, before, after, attempt_id, time.time()),
+            )
+
+    def remembered_fixes(self, language: str, signature: str, limit: int = 20) -> list[dict]:
+        """Past fixes of the same error signature, newest first."""
+        rows = self._db.execute(
+            "SELECT * FROM fix_memory WHERE language = ? AND signature = ?"
+            " AND refused_at IS NULL ORDER BY id DESC LIMIT ?",
+            (language, signature, limit),
+        )
+        return [dict(row) for row in rows]
+
+    def fix_examples(self, language: str, path: str, root: str | None, limit: int) -> list[dict]:
+        """Past fixes to show a model: the same file first, then the same project."""
+        rows = self._db.execute(
+            "SELECT * FROM fix_memory WHERE language = ?"
+            " AND (path = ? OR root = ? OR (root IS NULL AND ? IS NULL))"
+            " AND refused_at IS NULL"
+            " ORDER BY CASE WHEN path = ? THEN 0 ELSE 1 END, id DESC LIMIT ?",
+            (language, path, root, root, path, limit),
+        )
+        return [dict(row) for row in rows]

@@ -1,0 +1,53 @@
+"""Review mode (mechanic/write/review.py): validated fixes waiting for a
+person. The fixed bytes live in <backup_dir>/pending/, named by their hash; a
+row here says whose they are and what became of them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from mechanic.store.attempts import AttemptRecord
+from mechanic.store.connection import Part
+
+
+class Review(Part):
+    """The pending table."""
+
+    def add_pending(self, attempt: AttemptRecord, fix_path: Path) -> int:
+        with self._db.tx() as db:
+            cursor = db.execute(
+                "INSERT INTO pending (id, attempt_id, created_at, path, language, error, old_sha,"
+                " new_sha, diff, fix_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    db.next_id("pending", self.id_floor),
+                    attempt.id,
+                    time.time(),
+                    attempt.path,
+                    attempt.language,
+                    attempt.error,
+                    attempt.old_sha,
+                    attempt.new_sha,
+                    attempt.diff,
+                    str(fix_path),
+                ),
+            )
+            return int(cursor.lastrowid)
+
+    def pending(self, *, status: str | None = "pending") -> list[dict[str, Any]]:
+        query, args = "SELECT * FROM pending", ()
+        if status is not None:
+            query, args = query + " WHERE status = ?", (status,)
+        return [dict(row) for row in self._db.execute(query + " ORDER BY id", args)]
+
+    def pending_patch(self, patch_id: int) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT * FROM pending WHERE id = ?", (patch_id,)).fetchone()
+        return dict(row) if row else None
+
+    def decide_pending(self, patch_id: int, status: str, attempt_id: int | None = None) -> None:
+        with self._db.tx() as db:
+            db.execute(
+                "UPDATE pending SET status = ?, decided_at = ?, decided_attempt = ? WHERE id = ?",
+                (status, time.time(), attempt_id, patch_id),
+            )
