@@ -199,7 +199,7 @@ def test_the_reader_refuses_every_kind_of_special_file_without_blocking(tmp_path
     code = (
         "import sys, json; sys.path.insert(0, sys.argv[1]);"
         "from swap_driver import swap, KINDS; from pathlib import Path;"
-        "from mechanic.userfile import read_regular\n"
+        "from mechanic.files.userfile import read_regular\n"
         "for what in KINDS:\n"
         "    path = Path(sys.argv[2], what); swap(path, what)\n"
         "    try: read_regular(path); print(json.dumps([what, 'read']))\n"
