@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from mechanic.detect.checkers.base import Finding
 from mechanic.detect.discovery import Finder, WatchedFile
 from mechanic.detect.scan import ScanResult, scan
 from mechanic.errors import BackendError, CycleBusy, MechanicError, Refused, StoreError
+from mechanic.files.hashing import sha256, sha256_file
 from mechanic.files.locks import pid_lock
 from mechanic.files.userfile import read_regular
 from mechanic.repair.backends import Backend, create_backend
@@ -39,7 +39,6 @@ from mechanic.write.transaction import (
     recover_interrupted,
     restore_backup,
     settle,
-    sha256,
 )
 from probes.health import ProbeOutcome, remediate, run_cycle_probes
 from probes.remediation import FixAction, run_on_fix
@@ -369,7 +368,7 @@ class _Cycle:
         if patch is None:
             return None
         try:
-            current = hashlib.sha256(read_regular(path)).hexdigest()
+            current = sha256_file(path)
         except OSError:
             return None
         return patch["id"] if current == patch["old_sha"] else None

@@ -22,7 +22,6 @@ no state, send no alert and restart nothing.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ import structlog
 from mechanic.alerts import Alert, Alerter
 from mechanic.config.settings import Config, ProbeSpec
 from mechanic.errors import ConfigError
-from mechanic.files import private
+from mechanic.files import locks
 from mechanic.store import ProbeState, Store
 from probes.base import ProbeResult
 from probes.remediation import run_action
@@ -75,13 +74,8 @@ class ProbeOutcome:
 @contextlib.contextmanager
 def probes_lock(state_dir: Path) -> Iterator[None]:
     """One judge at a time: a cycle and a `mechanic probe --reset` never interleave."""
-    private.make_folder(state_dir)
-    with open(state_dir / "probes.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with locks.waiting_lock(state_dir / "probes.lock"):
+        yield
 
 
 def select(config: Config, names: Sequence[str] = ()) -> list[ProbeSpec]:

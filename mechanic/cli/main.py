@@ -490,10 +490,11 @@ def _read_or_empty(path: Path) -> bytes:
 def cmd_revert(args: argparse.Namespace) -> int:
     from mechanic.detect.discovery import Guard
     from mechanic.errors import Refused
+    from mechanic.files.hashing import sha256
     from mechanic.files.userfile import read_regular
     from mechanic.repair.ladder import refuse
     from mechanic.store import Store
-    from mechanic.write.transaction import restore_backup, settle, sha256
+    from mechanic.write.transaction import restore_backup, settle
 
     config = _config(args)
     _setup_logging(config, quiet=True)
@@ -760,10 +761,10 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
+    from mechanic.files.hashing import sha256
     from mechanic.repair.ladder import refuse
     from mechanic.store import Store
     from mechanic.write import review
-    from mechanic.write.transaction import sha256
 
     config = _config(args)
     with Store.open(config.mechanic.state_dir) as store:
@@ -823,10 +824,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from mechanic.cycle import cycle_lock
     from mechanic.detect.checkers import CheckerSet, language_of
     from mechanic.detect.discovery import Guard
+    from mechanic.files.hashing import sha256
     from mechanic.files.userfile import read_regular
     from mechanic.repair.baseline import git_head_version
     from mechanic.store import AttemptRecord, Store
-    from mechanic.write.transaction import restore_version, settle, sha256
+    from mechanic.write.transaction import restore_version, settle
 
     config = _config(args)
     _setup_logging(config, quiet=True)

@@ -7,15 +7,14 @@ before it replaces the file, so an edit never leaves a config mechanic refuses.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 import tomlkit
 
 from mechanic.config.settings import Config, check_globs, parse_config
 from mechanic.errors import ConfigError
+from mechanic.files.atomic import write_atomic
 from mechanic.files.userfile import read_regular
 
 
@@ -78,16 +77,5 @@ def remove_protected(path: Path, pattern: str) -> bool:
 def _save(path: Path, document: tomlkit.TOMLDocument) -> Config:
     text = tomlkit.dumps(document)
     config = parse_config(text, path)  # refuse to write what would not load
-    mode = os.stat(path).st_mode & 0o7777
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+    write_atomic(path, text.encode("utf-8"), mode=os.stat(path).st_mode & 0o7777)
     return config

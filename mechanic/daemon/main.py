@@ -37,6 +37,7 @@ from mechanic.daemon.sd_notify import Notifier
 from mechanic.daemon.watcher import Changes, Watcher
 from mechanic.detect.discovery import Finder, Guard
 from mechanic.errors import ConfigError, CycleBusy, DaemonRunning, MechanicError
+from mechanic.files.atomic import write_atomic
 from mechanic.files.locks import is_held, pid_lock
 from mechanic.write import gate as writegate
 
@@ -374,10 +375,8 @@ class Daemon:
             "watcher_fallback": watcher.fallback_reason if watcher else None,
         }
         path = self.config.mechanic.state_dir / STATE_NAME
-        temp = path.with_suffix(".tmp")
         try:
-            temp.write_text(json.dumps(state))
-            os.replace(temp, path)
+            write_atomic(path, json.dumps(state).encode("utf-8"))
         except OSError as exc:
             log.warning("daemon.state_unwritable", file=str(path), error=str(exc))
 

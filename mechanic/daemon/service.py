@@ -26,6 +26,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from mechanic.errors import ServiceError
+from mechanic.files.atomic import write_atomic
 
 UNIT_NAME = "mechanic.service"
 LABEL = "local.mechanic"
@@ -188,9 +189,7 @@ def install(service: Service) -> None:
         if service.loaded():  # bootstrap refuses a label that is already loaded
             for argv in service.stop_commands():
                 run_command(argv, check=False)
-    temp = service.path.with_name(service.path.name + ".tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, service.path)
+    write_atomic(service.path, text.encode("utf-8"))
     print(f"wrote {service.path}")
     try:
         for argv in service.start_commands():

@@ -16,7 +16,6 @@ counts as addressed, unless it shows up in the log again.
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -31,7 +30,8 @@ from mechanic.config.settings import DEFAULT_RUNTIME_ERRORS, Config, ErrorLog
 from mechanic.detect.checkers.base import Finding
 from mechanic.detect.discovery import Finder, WatchedFile
 from mechanic.detect.tracebacks import Frame, Trace, clean_lines, normalise_message, parse
-from mechanic.files.userfile import open_regular, read_regular
+from mechanic.files.hashing import sha256, sha256_file
+from mechanic.files.userfile import open_regular
 from mechanic.store import LogOffset, RuntimeErrorRecord, Store
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class RuntimeStep:
 
 def _head(handle, length: int) -> str:
     handle.seek(0)
-    return hashlib.sha256(handle.read(min(length, HEAD_BYTES))).hexdigest()
+    return sha256(handle.read(min(length, HEAD_BYTES)))
 
 
 class Tail:
@@ -283,12 +283,12 @@ def _acts_on(errorlog_types: tuple[str, ...], error_type: str) -> bool:
 
 def signature(error_type: str, message: str, path: Path, function: str) -> str:
     key = "\0".join((error_type, normalise_message(message), str(path), function))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+    return sha256(key.encode("utf-8"))[:20]
 
 
 def _sha_of(path: Path) -> str | None:
     try:
-        return hashlib.sha256(read_regular(path)).hexdigest()
+        return sha256_file(path)
     except OSError:
         return None
 

@@ -15,7 +15,6 @@ cold scan several times slower (see README, "Static errors").
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections import defaultdict
@@ -29,6 +28,7 @@ from mechanic.detect.checkers import CheckerSet, python2
 from mechanic.detect.checkers.base import Checker, Finding
 from mechanic.detect.discovery import Finder, WatchedFile
 from mechanic.errors import CheckerUnavailable
+from mechanic.files.hashing import sha256
 from mechanic.files.userfile import read_regular
 from mechanic.store import FileState, Store
 from mechanic.write.textfile import NotText, decode
@@ -93,7 +93,7 @@ def scan(
         if _binary(data):
             result.skipped[watched.real] = "binary content (NUL bytes); not checked"
             continue
-        digest = hashlib.sha256(data).hexdigest()
+        digest = sha256(data)
         if trusted and state.sha256 == digest:
             # Touched but not changed: remember the new stat, skip the check.
             unchanged.append(_state(watched, digest, signature, clean=True))
@@ -176,7 +176,7 @@ def _read_if(path: Path, digest: str) -> bytes | None:
         data = read_regular(path)
     except OSError:
         return None
-    return data if hashlib.sha256(data).hexdigest() == digest else None
+    return data if sha256(data) == digest else None
 
 
 def _signature(checkers: CheckerSet, language: str, result: ScanResult) -> str | None:

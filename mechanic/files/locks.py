@@ -1,10 +1,15 @@
-"""One process at a time on a state folder: an flock on a file holding the pid.
+"""Every lock mechanic takes: an flock, which the kernel drops when its process
+dies, however it dies, so a lock is never stale.
 
-The kernel drops an flock when its process dies, however it dies, so a lock
-is never stale; the pid written into the file is only there so the one who is
-refused can be told who holds it. Used for the cycle lock (cycle.py: two
-cycles never write at once) and the daemon lock (daemon.py: one daemon per
-state folder).
+- `pid_lock`: one process at a time on a state folder, refused at once, with
+  the holder's pid written in the file so the one refused can be told who holds
+  it. The cycle lock (cycle.py: two cycles never write at once) and the daemon
+  lock (daemon/main.py: one daemon per state folder).
+- `waiting_lock`: one at a time, waiting for our turn (probes/health.py: a
+  cycle and `mechanic probe --reset` never interleave).
+- `take`: the primitive under both, on an open file; the journal and the
+  backup writer hold it on a file while they write it, so that recovery tells
+  a live writer's file from a dead one's (`take(..., wait=False)`).
 """
 
 from __future__ import annotations
@@ -14,8 +19,38 @@ import fcntl
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from mechanic.files import private
+
+
+def take(file: int | IO[Any], *, shared: bool = False, wait: bool = True) -> bool:
+    """Lock an open file (a descriptor or a file object): exclusive unless
+    `shared`. Waits for it unless `wait` is False; then False means another
+    process holds it, and nothing was taken."""
+    flags = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB)
+    try:
+        fcntl.flock(file, flags)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def release(file: int | IO[Any]) -> None:
+    fcntl.flock(file, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def waiting_lock(path: Path) -> Iterator[None]:
+    """Hold `path` exclusively while the block runs, waiting for another
+    holder to let go first. The folder is made private when created."""
+    private.make_folder(path.parent)
+    with open(path, "a") as handle:
+        take(handle)
+        try:
+            yield
+        finally:
+            release(handle)
 
 
 @contextlib.contextmanager
@@ -38,9 +73,7 @@ def pid_lock(
             raise
         raise unusable(exc) from None
     with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not take(handle, wait=False):
             handle.seek(0)
             raise busy(handle.read().strip() or "unknown") from None
         handle.seek(0)
@@ -61,8 +94,4 @@ def is_held(path: Path) -> bool:
     except OSError:
         return False
     with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        return False
+        return not take(handle, shared=True, wait=False)

@@ -30,6 +30,7 @@ from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.checkers.base import Finding
 from mechanic.detect.discovery import Guard
 from mechanic.errors import BackendError
+from mechanic.files.hashing import sha256
 from mechanic.files.userfile import read_regular
 from mechanic.repair.answer import Rejected, block_from_answer, candidate_from_answer
 from mechanic.repair.backends.base import Backend
@@ -450,6 +451,4 @@ def refuse(
 
 
 def _sha(data: bytes) -> str:
-    from mechanic.write.transaction import sha256
-
     return sha256(data)

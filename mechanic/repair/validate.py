@@ -12,13 +12,14 @@ from mechanic.detect import static
 from mechanic.detect.checkers.base import Checker, Finding
 from mechanic.detect.discovery import Guard, WatchedFile
 from mechanic.errors import CheckerUnavailable
+from mechanic.files.hashing import sha256
 from mechanic.files.userfile import read_regular
 from mechanic.repair.baseline import Baseline
 from mechanic.repair.guard import meaning
 from mechanic.repair.runtests import FixValidator
 from mechanic.store import AttemptRecord
 from mechanic.write.textfile import NotText, TextFormat, decode, encode
-from mechanic.write.transaction import apply_fix, sha256
+from mechanic.write.transaction import apply_fix
 
 
 @dataclass(frozen=True)

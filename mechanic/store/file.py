@@ -19,9 +19,9 @@ from pathlib import Path
 
 from mechanic.errors import StoreError
 from mechanic.files import private
+from mechanic.files.atomic import fsync_dir
 from mechanic.store import migrations
 from mechanic.store.connection import Connection
-from mechanic.write.journal import fsync_dir
 
 STORE_NAME = "mechanic.sqlite3"
 ID_BLOCK = 1000  # a replacing store's IDs start at the next multiple of this

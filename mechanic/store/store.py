@@ -16,6 +16,7 @@ from typing import Any
 
 from mechanic.errors import StoreError, StoreUnusable
 from mechanic.files import private
+from mechanic.files.atomic import fsync_dir
 from mechanic.store import file, migrations
 from mechanic.store.attempts import Attempts
 from mechanic.store.connection import (
@@ -31,7 +32,6 @@ from mechanic.store.memory import Memory
 from mechanic.store.probes import Probes
 from mechanic.store.review import Review
 from mechanic.store.tracking import Tracking
-from mechanic.write.journal import fsync_dir
 
 
 class Store(Attempts, Holds, Review, Tracking, Memory, Probes):

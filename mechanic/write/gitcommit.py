@@ -16,8 +16,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from mechanic.files.hashing import sha256
 from mechanic.files.userfile import read_regular
-from mechanic.write.transaction import sha256
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "mechanic",

@@ -26,7 +26,6 @@ is the transaction's job (`transaction.recover_interrupted`).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -38,7 +37,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mechanic.files import private
+from mechanic.files import locks, private
+from mechanic.files.atomic import fsync_dir
 from mechanic.files.names import fit
 
 INTENTS = ".intents"
@@ -56,16 +56,6 @@ _PART = re.compile(r"^\..+\.(\d+)\.part$", re.DOTALL)  # a name may hold a newli
 
 def intents_dir(backup_dir: Path) -> Path:
     return backup_dir / INTENTS
-
-
-def fsync_dir(folder: Path) -> None:
-    # Makes a rename or a new name durable; some platforms cannot open folders.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 @dataclass
@@ -171,7 +161,7 @@ def begin(folder: Path, intent_fields: dict) -> OpenIntent:
     part = folder / f".{intent.id}.part"
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        locks.take(fd)
         values = asdict(intent)
         values.pop("written")
         data = json.dumps(values).encode("utf-8")
@@ -216,9 +206,7 @@ def _claimed(path: Path) -> Iterator[int | None]:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             yield None
             return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not locks.take(fd, wait=False):
             yield None  # a live transaction holds it
             return
         yield fd

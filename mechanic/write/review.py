@@ -21,9 +21,10 @@ from pathlib import Path
 
 from mechanic.errors import ReviewError
 from mechanic.files import private
+from mechanic.files.atomic import write_atomic
+from mechanic.files.hashing import sha256
 from mechanic.files.names import shown
 from mechanic.files.userfile import read_regular
-from mechanic.write.journal import fsync_dir
 
 _mode = "auto"
 
@@ -46,18 +47,10 @@ def keep(fixed: bytes, new_sha: str, backup_dir: Path) -> Path:
     """Store the fixed bytes durably under their hash; raises OSError."""
     path = fix_path(backup_dir, new_sha)
     private.make_folder(path.parent)
+    # A whole fixed file, as private as the backups beside it; `.part` is the
+    # name recovery clears when a dead process left it.
     part = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        # A whole fixed file, as private as the backups beside it.
-        with open(part, "wb", opener=lambda name, flags: os.open(name, flags, 0o600)) as handle:
-            handle.write(fixed)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(part, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            part.unlink()
-    fsync_dir(path.parent)
+    write_atomic(path, fixed, mode=private.FILE_MODE, temp=part)
     return path
 
 
@@ -68,7 +61,7 @@ def accept(config, store, patch_id: int):
     from mechanic.detect.checkers import CheckerSet
     from mechanic.detect.discovery import Guard
     from mechanic.store import AttemptRecord
-    from mechanic.write.transaction import Refused, apply_fix, read_backup, sha256
+    from mechanic.write.transaction import Refused, apply_fix, read_backup
 
     patch = _open_patch(store, patch_id)
     target = Path(patch["path"])
@@ -124,8 +117,6 @@ def reject(store, patch_id: int, *, stale: bool = False) -> dict:
     """Drop pending patch `patch_id`. Refused when its file no longer holds the
     bytes the patch was made from, unless `stale`: then the ID may not name the
     patch the person means (they look at the file as it is now)."""
-    from mechanic.write.transaction import sha256
-
     patch = _open_patch(store, patch_id)
     if not stale:
         target = Path(patch["path"])

@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
-import hashlib
 import os
 import stat
 import time
@@ -46,17 +44,14 @@ from typing import Any, BinaryIO
 from mechanic.detect.checkers.base import Checker, Finding
 from mechanic.detect.discovery import Guard
 from mechanic.errors import Refused
-from mechanic.files import linediff, private
+from mechanic.files import linediff, locks, private
+from mechanic.files.atomic import fsync_dir, write_temp
+from mechanic.files.hashing import sha256
 from mechanic.files.names import fit
 from mechanic.files.userfile import NotRegularFile, open_regular, read_regular
 from mechanic.write import gate as writegate
 from mechanic.write import journal
 from mechanic.write import review as review_mode
-from mechanic.write.journal import fsync_dir as _fsync_dir
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -83,13 +78,8 @@ def _atomic_replace(target: Path, data: bytes, *, expected: bytes | None, temp: 
     never a mix. With `expected`, refuse unless the file still holds it.
     `temp` is the name the journal recorded for this write."""
     info = os.stat(target)
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, info.st_mode & 0o7777)
+        write_temp(temp, data, info.st_mode & 0o7777)
         with contextlib.suppress(PermissionError, AttributeError):
             os.chown(temp, info.st_uid, info.st_gid)
         if expected is None:
@@ -99,7 +89,7 @@ def _atomic_replace(target: Path, data: bytes, *, expected: bytes | None, temp: 
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def _replace_unless_saved(target: Path, temp: Path, data: bytes, expected: bytes) -> None:
@@ -171,7 +161,7 @@ def write_backup(target: Path, data: bytes, backup_dir: Path) -> Path:
     try:
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            locks.take(fd)
             os.fchmod(fd, mode)
             handle.write(data)
             handle.flush()
@@ -183,22 +173,13 @@ def write_backup(target: Path, data: bytes, backup_dir: Path) -> Path:
                 except FileExistsError:
                     continue
                 except OSError:  # a filesystem without hard links: claim the name, then fill it
-                    _write_new(path, data, mode)
-                _fsync_dir(backup_dir)
+                    write_temp(path, data, mode)
+                fsync_dir(backup_dir)
                 return path
     finally:
         with contextlib.suppress(FileNotFoundError):
             part.unlink()
     raise OSError(f"no free backup name for {target.name} in {backup_dir}")
-
-
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        os.fchmod(fd, mode)
-        handle.write(data)
-        handle.flush()
-        os.fsync(fd)
 
 
 def read_backup(

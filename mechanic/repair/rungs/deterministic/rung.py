@@ -20,6 +20,7 @@ import structlog
 from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.checkers.base import Finding
 from mechanic.detect.discovery import Guard
+from mechanic.files.hashing import sha256
 from mechanic.files.userfile import read_regular
 from mechanic.repair.baseline import Baseline
 from mechanic.repair.guard import meaning
@@ -27,7 +28,7 @@ from mechanic.repair.prompt import error_text
 from mechanic.repair.rungs.deterministic.search import LANGUAGES, search
 from mechanic.store import AttemptRecord
 from mechanic.write.textfile import NotText, decode, encode
-from mechanic.write.transaction import apply_fix, sha256, unified_diff
+from mechanic.write.transaction import apply_fix, unified_diff
 
 log = structlog.get_logger("mechanic.fixers")
 
