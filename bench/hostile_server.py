@@ -66,12 +66,12 @@ def one(mode: str, reply: Reply) -> str:
         done = mechanic(work, "once", "--json")
         wall = time.monotonic() - started
         report = json.loads(done.stdout)
-        [sent] = [a for a in report["attempts"] if a["prompt_tokens"] is not None]
+        [sent] = [a for a in report["attempts"] if a["tokens"] is not None]
         cycle = json.loads(mechanic(work, "status", "--json").stdout)["last_cycle"]
-        cycle_s = cycle["finished_at"] - cycle["started_at"]
+        cycle_s = cycle["seconds"]
         requests = len(ollama.inference_requests)
         return (
-            f"| {mode} | {sent['duration_s']:.2f} s | {cycle_s:.2f} s | {wall:.2f} s | {requests} |"
+            f"| {mode} | {sent['seconds']:.2f} s | {cycle_s:.2f} s | {wall:.2f} s | {requests} |"
             f" {short(sent['reason'], ollama.url)} |"
         )
 

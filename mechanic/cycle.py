@@ -73,65 +73,6 @@ class CycleReport:
         fixed = {Path(a.path) for a in self.attempts if a.outcome == "applied"}
         return [f for path, f in sorted(self.scan.findings.items()) if path not in fixed]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "cycle": self.cycle_id,
-            "dry_run": self.dry_run,
-            "files": len(self.scan.files),
-            "checked": self.scan.checked,
-            "findings": [finding_json(f) for f in self.scan.findings.values()],
-            "attempts": [_attempt(a) for a in self.attempts],
-            "held": [{"file": str(p), "reason": r} for p, r in self.held.items()],
-            "remaining": [finding_json(f) for f in self.remaining],
-            "skipped_files": [{"file": str(p), "reason": r} for p, r in self.scan.skipped.items()],
-            "unchecked_languages": dict(self.scan.unavailable),
-            "backend_error": self.backend_error,
-            "runtime_errors": [_runtime_json(e) for e in self.runtime],
-            "recovered": [
-                {"file": str(r.target), "action": r.action, "reason": r.reason}
-                for r in self.recovered
-            ],
-            "needs_person": [
-                {"file": str(p), "kind": kind, "reason": reason}
-                for p, (kind, reason) in self.needs_person.items()
-            ],
-            "probes": [outcome.to_json() for outcome in self.probes],
-            "probes_error": self.probes_error,
-            "on_fix": [action.to_json() for action in self.fix_actions],
-        }
-
-
-def finding_json(finding: Finding) -> dict[str, Any]:
-    return {
-        "file": str(finding.path),
-        "language": finding.language,
-        "line": finding.line,
-        "column": finding.column,
-        "message": finding.message,
-        "kind": finding.kind,
-    }
-
-
-def _runtime_json(error: RuntimeErrorRecord) -> dict[str, Any]:
-    return {
-        "file": error.path,
-        "line": error.line,
-        "column": error.col,
-        "error": error.message,
-        "function": error.function or None,
-        "log": error.log_path,
-        "count": error.count,
-        "first_seen": error.first_seen,
-        "last_seen": error.last_seen,
-        "signature": error.signature,
-    }
-
-
-def _attempt(attempt: AttemptRecord) -> dict[str, Any]:
-    data = attempt.to_dict()
-    data["file"] = data.pop("path")
-    return data
-
 
 @contextlib.contextmanager
 def cycle_lock(state_dir: Path) -> Iterator[None]:

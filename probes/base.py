@@ -37,16 +37,6 @@ class ProbeResult:
         if self.status not in STATUSES:
             raise ValueError(f"unknown probe status {self.status!r}")
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "type": self.type,
-            "status": self.status,
-            "message": self.message,
-            "latency_ms": round(self.latency_ms, 1),
-            "metrics": dict(self.metrics),
-        }
-
     def scrubbed(self, secrets: list[str]) -> ProbeResult:
         metrics = {
             k: redact(v, secrets) if isinstance(v, str) else v for k, v in self.metrics.items()

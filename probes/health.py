@@ -26,7 +26,6 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import structlog
 
@@ -53,22 +52,6 @@ class ProbeOutcome:
     # The probe run again after a repair, before deciding on on_down.
     rechecked: ProbeResult | None = None
     before: str | None = None  # its health before this cycle's result
-
-    def to_json(self) -> dict[str, Any]:
-        data = self.result.to_json()
-        if self.state is not None:
-            data.update(
-                health=self.state.status,
-                since=self.state.since,
-                given_up=self.state.given_up,
-            )
-        data.update(event=self.event, action=self.action)
-        if self.rechecked is not None:
-            data["rechecked"] = {
-                "status": self.rechecked.status,
-                "message": self.rechecked.message,
-            }
-        return data
 
 
 @contextlib.contextmanager

@@ -40,15 +40,6 @@ class FixAction:
     files: list[str] = field(default_factory=list)
     id: int | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "root": self.root,
-            "action": self.action,
-            "ok": self.ok,
-            "detail": self.detail,
-            "files": self.files,
-        }
-
 
 def command_for(
     spec: ProbeSpec | None, remedy: Remediation

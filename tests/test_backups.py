@@ -36,7 +36,7 @@ def applied(workspace):
     path = workspace.file("a.py", BROKEN)
     attempt = workspace.run("once", "--json").attempts()["a.py"]
     assert attempt["outcome"] == "applied" and path.read_bytes() == FIXED
-    return path, attempt["id"], Path(attempt["backup_path"])
+    return path, attempt["id"], Path(attempt["backup"])
 
 
 def refused_revert(workspace, path: Path, attempt: int, words: str) -> None:
@@ -246,7 +246,7 @@ def test_copies_of_a_0600_file_are_readable_by_its_owner_only(workspace):
     path.chmod(0o600)
     attempt = workspace.run("once", "--json").attempts()["token.py"]
     assert attempt["outcome"] == "applied"
-    backup = Path(attempt["backup_path"])
+    backup = Path(attempt["backup"])
     assert backup.read_bytes() == BROKEN
     assert mode(backup) == 0o600 and mode(path) == 0o600
     assert mode(workspace.backups) == 0o700
@@ -259,7 +259,7 @@ def test_copies_of_a_0600_file_are_readable_by_its_owner_only(workspace):
 def test_a_backup_is_never_wider_than_its_original(workspace):
     path = workspace.file("shared.py", BROKEN)
     path.chmod(0o640)
-    backup = Path(workspace.run("once", "--json").attempts()["shared.py"]["backup_path"])
+    backup = Path(workspace.run("once", "--json").attempts()["shared.py"]["backup"])
     assert mode(backup) == 0o640
 
 

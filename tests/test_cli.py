@@ -54,7 +54,7 @@ def test_status_shows_totals_recent_attempts_and_cooldowns(workspace, ollama_sta
     workspace.run("once")
     status = workspace.run("status", "--json").json
     assert status["totals"]["applied"] == 1
-    assert status["totals"]["prompt_tokens"] == 100
+    assert status["totals"]["tokens"]["prompt"] == 100
     assert status["last_cycle"]["applied"] == 1
     assert status["recent_attempts"][0]["outcome"] == "applied"
     assert status["cooldowns"] == []  # a fix is no reason to wait
@@ -160,7 +160,7 @@ def test_revert_restores_the_original_bytes(workspace, applied):
     result = workspace.run("revert", str(attempt))
     assert result.returncode == 0, result.stderr
     assert path.read_text() == BROKEN
-    assert workspace.run("status", "--json").json["recent_attempts"][0]["undone_at"]
+    assert workspace.run("status", "--json").json["recent_attempts"][0]["undone"]
     again = workspace.run("revert", str(attempt))
     assert again.returncode == 1 and "already reverted" in again.stderr
 

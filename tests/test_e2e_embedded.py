@@ -58,7 +58,7 @@ def test_the_real_model_either_fixes_validly_or_leaves_identical_bytes(workspace
             else:
                 assert data == FILES[name].encode(), f"{name} changed without a valid fix"
             if attempt["outcome"] != "skipped":
-                assert attempt["answer_tokens"] > 0  # the model really answered
+                assert attempt["tokens"]["answer"] > 0  # the model really answered
 
 
 # A file long enough that the model takes seconds just to read it (prompt evaluation comes
@@ -78,9 +78,9 @@ def test_the_wall_time_cap_stops_the_model_while_it_reads_a_long_prompt(workspac
     result = workspace.run("once", "--json", timeout=120)
     assert result.returncode == 1, result.stderr
     attempt = result.attempts()["steps.py"]
-    assert attempt["duration_s"] <= CAP + SLACK  # on main: the whole prompt read, and more
+    assert attempt["seconds"] <= CAP + SLACK  # on main: the whole prompt read, and more
     assert attempt["outcome"] == "skipped"
-    assert attempt["prompt_tokens"] > 1000  # a long prompt really was given to the model
+    assert attempt["tokens"]["prompt"] > 1000  # a long prompt really was given to the model
     assert re.match(
         rf"timed out after \d+\.\d s \(llm\.timeout_seconds = {CAP}\)", attempt["reason"]
     )

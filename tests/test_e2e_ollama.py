@@ -56,7 +56,7 @@ def test_a_good_answer_is_applied_and_the_original_backed_up(user):
     assert path.read_text() == FIXED_JS
     [backup] = user.backups_of("worker.js")
     assert backup.read_text() == BROKEN_JS
-    assert attempt["backup_path"] == str(backup)
+    assert attempt["backup"] == str(backup)
     assert "+  const result = [1,2,3].map(x => x * 2);" in attempt["diff"]
     assert result.json["remaining"] == []
 
@@ -81,9 +81,9 @@ def test_tokens_and_duration_are_recorded(user):
     user.file("calc.py", BROKEN_PY)
     user.ollama.reply(Reply(FIXED_PY, prompt_eval_count=321, eval_count=45))
     attempt = once(user).attempts()["calc.py"]
-    assert (attempt["prompt_tokens"], attempt["answer_tokens"]) == (321, 45)
+    assert attempt["tokens"] == {"prompt": 321, "answer": 45}
     assert attempt["backend"] == "ollama" and attempt["model"] == "qwen2.5-coder:7b"
-    assert attempt["duration_s"] >= 0
+    assert attempt["seconds"] >= 0
 
 
 def test_a_still_broken_answer_leaves_identical_bytes(user):

@@ -72,7 +72,7 @@ def test_a_file_that_crashed_is_repaired_from_its_log(user):
     [finding] = report["findings"]
     assert (finding["kind"], finding["line"], finding["column"]) == ("runtime", 8, 3)
     [error] = report["runtime_errors"]
-    assert error["error"] == "ReferenceError: readCorrectionFile is not defined"
+    assert error["message"] == "ReferenceError: readCorrectionFile is not defined"
     assert error["function"] == "processData"
     assert result.attempts()["worker.js"]["outcome"] == "applied"
     assert worker.read_text() == FIXED_JS
@@ -148,7 +148,7 @@ def test_a_file_that_does_not_parse_is_repaired_for_that_first(user):
     [finding] = result.json["findings"]
     assert finding["kind"] == "syntax"
     [error] = result.json["runtime_errors"]
-    assert error["error"].startswith("SyntaxError")
+    assert error["message"].startswith("SyntaxError")
 
 
 def test_check_lists_files_that_crashed(user):

@@ -82,11 +82,11 @@ def test_a_hostile_server_costs_at_most_the_timeout_and_changes_nothing(user, ca
     assert path.read_bytes() == BROKEN_PY.encode()
     assert user.backups_of("calc.py") == []
     assert attempt["outcome"] == "skipped"
-    assert attempt["prompt_tokens"] is not None  # on the record as sent
+    assert attempt["tokens"] is not None  # on the record as sent
     for pattern in patterns:
         assert re.search(pattern, attempt["reason"]), attempt["reason"]
     assert "not asked" not in attempt["reason"] and "cannot reach" not in attempt["reason"]
-    assert attempt["duration_s"] <= TIMEOUT + SLACK
+    assert attempt["seconds"] <= TIMEOUT + SLACK
     assert result.json["backend_error"] == attempt["reason"]
     assert len(user.ollama.inference_requests) == 1
     status = user.run("status", "--json").json
@@ -102,12 +102,12 @@ def test_after_a_sent_prompt_fails_the_rest_of_the_cycle_is_not_sent(user):
     attempts = result.json["attempts"]
     assert len(attempts) == 3
     assert len(user.ollama.inference_requests) == 1
-    [sent] = [a for a in attempts if a["prompt_tokens"] is not None]
+    [sent] = [a for a in attempts if a["tokens"] is not None]
     assert re.search(TIMED_OUT, sent["reason"])
     for other in attempts:
         if other is not sent:
             assert other["reason"].startswith("model not asked after a failed request: timed out")
-            assert other["prompt_tokens"] is None
+            assert other["tokens"] is None
     for name in ("a.py", "b.py", "c.py"):
         assert (user.src / name).read_text() == BROKEN_PY
 
@@ -122,7 +122,7 @@ def test_a_refused_connection_is_recorded_as_not_asked(workspace):
     path = workspace.file("calc.py", BROKEN_PY)
     result = run_once(workspace)
     attempt = result.attempts()["calc.py"]
-    assert attempt["prompt_tokens"] is None
+    assert attempt["tokens"] is None
     assert attempt["reason"].startswith(
         f"model not asked: cannot reach Ollama at http://127.0.0.1:{port}"
     )

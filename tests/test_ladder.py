@@ -110,7 +110,7 @@ def test_the_deterministic_rung_comes_first_and_asks_nothing(user):
     path = user.file("calc.py", BROKEN)
     result = once(user)
     assert rungs(result) == [("deterministic", "applied")]
-    assert result.json["attempts"][0]["prompt_tokens"] == 0
+    assert result.json["attempts"][0]["tokens"]["prompt"] == 0
     assert user.ollama.inference_requests == []
     compile(path.read_text(), "calc.py", "exec")
 
@@ -341,7 +341,7 @@ def test_a_remembered_fix_is_reused_without_asking_the_model(user):
     assert len(user.ollama.inference_requests) == 1  # no new request
     assert rungs(result) == [("memory", "applied"), ("memory", "applied")]
     for attempt in result.json["attempts"]:
-        assert (attempt["prompt_tokens"], attempt["answer_tokens"]) == (0, 0)
+        assert attempt["tokens"] == {"prompt": 0, "answer": 0}
     assert first.read_text() == FIXED and second.read_text() == FIXED
 
 
@@ -416,7 +416,7 @@ def test_status_shows_fix_rate_and_cost_per_rung(user):
     stats = {r["rung"]: r for r in user.run("status", "--json").json["rungs"]}
     assert stats["block"]["attempts"] == 1 and stats["block"]["applied"] == 0
     assert stats["whole"]["fix_rate"] == 1.0
-    assert (stats["whole"]["prompt_tokens"], stats["whole"]["answer_tokens"]) == (900, 300)
+    assert stats["whole"]["tokens"] == {"prompt": 900, "answer": 300}
     text = user.run("status").stdout
     assert "by rung" in text and "block" in text and "whole" in text
 

@@ -87,7 +87,7 @@ def test_odd_names_are_repaired_shown_escaped_and_reverted(workspace):
 
     status = workspace.run("status", "--json")
     assert status.returncode == 0, status.stderr
-    listed = [Path(a["path"]).name for a in status.json["recent_attempts"]]
+    listed = [Path(a["file"]).name for a in status.json["recent_attempts"]]
     assert len(listed) == 10  # the ten most recent of the eleven
     assert set(listed) <= {*ODD.values(), "plain.py"}
     text = workspace.run("status")

@@ -88,7 +88,7 @@ def test_reject_drops_the_patch_and_leaves_the_file(workspace, ollama_standin):
     assert path.read_text() == BROKEN
     assert workspace.run("pending", "--json").json == []
     assert "already rejected" in workspace.run("accept", "1").stderr
-    assert not __import__("pathlib").Path(patch["fix_path"]).exists()
+    assert not __import__("pathlib").Path(patch["fix_file"]).exists()
     assert "no pending patch #7" in workspace.run("reject", "7").stderr
 
 

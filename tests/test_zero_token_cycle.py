@@ -22,7 +22,7 @@ def test_backend_none_repairs_syntax_errors_without_a_model(workspace):
     for name in ("report.py", "worker.js"):
         assert attempts[name]["outcome"] == "applied"
         assert attempts[name]["backend"] == "deterministic"
-        assert attempts[name]["prompt_tokens"] == 0 and attempts[name]["answer_tokens"] == 0
+        assert attempts[name]["tokens"] == {"prompt": 0, "answer": 0}
     assert py.read_text() == FIXED_PY
     assert js.read_text() == BROKEN_JS.replace("x * 2));", "x * 2);")
     assert len(workspace.backups_of("report.py")) == 1
@@ -119,7 +119,7 @@ def test_the_model_is_asked_only_for_what_the_rung_cannot_fix(workspace, ollama_
     attempts = result.attempts()
     assert attempts["one.py"]["backend"] == "deterministic"
     assert attempts["two.py"]["backend"] == "ollama"
-    assert attempts["two.py"]["prompt_tokens"] == 50
+    assert attempts["two.py"]["tokens"]["prompt"] == 50
     assert one.read_text() == FIXED_PY and two.read_text() == fixed_two
     # Only the file with two faults reached the model.
     [request] = ollama_standin.inference_requests

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
-from mechanic import __version__
+from mechanic import __version__, report
 from mechanic.config.settings import Config, check_folders, find_config, load_config
 from mechanic.errors import Busy, ConfigError, MechanicError, StoreUnusable
-from mechanic.files.names import for_json, readable, shown
+from mechanic.files.names import readable, shown
 
 # The exit codes README.md's command table documents; `main` maps every error to one.
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
@@ -53,10 +53,6 @@ def _rel(path: str | Path, config: Config) -> str:
     return shown(path)
 
 
-def _json(value: object) -> str:
-    return json.dumps(for_json(value), indent=2)
-
-
 def _where(finding, config: Config) -> str:
     where = _rel(finding.path, config)
     if finding.line:
@@ -74,20 +70,20 @@ def cmd_once(args: argparse.Namespace) -> int:
     config = _config(args)
     _setup_logging(config, quiet=args.quiet)
     with Store.open(config.mechanic.state_dir) as store:
-        report = run_cycle(config, store, dry_run=args.dry_run)
+        done = run_cycle(config, store, dry_run=args.dry_run)
     if args.json:
-        print(_json(report.to_json()))
+        print(report.dumps(report.cycle(done)))
     else:
-        _print_report(report, config)
-    return EXIT_BROKEN if report.remaining else EXIT_OK
+        _print_cycle(done, config)
+    return EXIT_BROKEN if done.remaining else EXIT_OK
 
 
-def _print_report(report, config: Config) -> None:
-    scan = report.scan
-    if report.probes:
-        healthy = sum(o.result.status == "ok" for o in report.probes)
-        print(f"probes: {healthy}/{len(report.probes)} ok")
-        for outcome in report.probes:
+def _print_cycle(done, config: Config) -> None:
+    scan = done.scan
+    if done.probes:
+        healthy = sum(o.result.status == "ok" for o in done.probes)
+        print(f"probes: {healthy}/{len(done.probes)} ok")
+        for outcome in done.probes:
             result = outcome.result
             if result.status != "ok" or outcome.event or outcome.action:
                 print(f"  {result.status:<9} {result.name}: {result.message}")
@@ -96,17 +92,17 @@ def _print_report(report, config: Config) -> None:
                 print(f"  {'again':<9} {result.name}: {again.status}: {again.message}")
             if outcome.action:
                 print(f"  {'action':<9} {result.name}: {outcome.action}")
-    if report.probes_error:
-        print(f"probes failed: {report.probes_error}")
+    if done.probes_error:
+        print(f"probes failed: {done.probes_error}")
     print(
         f"mechanic: {len(scan.files)} files watched, {scan.checked} checked,"
         f" {len(scan.findings)} broken"
     )
-    for error in report.runtime:
+    for error in done.runtime:
         where = _rel(error.path, config) + (f":{error.line}" if error.line else "")
         seen = f"seen {error.count}x" if error.count > 1 else "seen once"
         print(f"  {'runtime':<9} {where}: {error.message} ({seen} in {shown(error.log_path)})")
-    for attempt in report.attempts:
+    for attempt in done.attempts:
         tokens = ""
         if attempt.prompt_tokens is not None:
             tokens = f" [{attempt.prompt_tokens}+{attempt.answer_tokens or 0} tokens]"
@@ -121,17 +117,17 @@ def _print_report(report, config: Config) -> None:
             )
         elif attempt.outcome == "pending":
             print("            waiting for review: mechanic pending")
-    for action in report.fix_actions:
+    for action in done.fix_actions:
         print(f"  {'on_fix':<9} {shown(action.root)}: {action.detail}")
-    for path, reason in report.held.items():
+    for path, reason in done.held.items():
         print(f"  {'held':<9} {_rel(path, config)}: {reason}")
     for language, reason in scan.unavailable.items():
         print(f"  unchecked {language} files: {reason}")
     for path, reason in scan.skipped.items():
         print(f"  {'skipped':<9} {_rel(path, config)}: {reason}")
-    if report.backend_error:
-        print(f"model backend: {report.backend_error}")
-    remaining = report.remaining
+    if done.backend_error:
+        print(f"model backend: {done.backend_error}")
+    remaining = done.remaining
     if remaining:
         print(f"still broken: {len(remaining)}")
         for finding in remaining:
@@ -141,7 +137,7 @@ def _print_report(report, config: Config) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from mechanic.cycle import cycle_lock, finding_json
+    from mechanic.cycle import cycle_lock
     from mechanic.detect import errorlog
     from mechanic.detect.checkers import CheckerSet
     from mechanic.detect.discovery import Finder
@@ -164,7 +160,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             result.findings.setdefault(path, finding)
     findings = sorted(result.findings.values(), key=lambda f: str(f.path))
     if args.json:
-        print(_json([finding_json(f) for f in findings]))
+        print(report.dumps(report.findings(findings)))
     else:
         for finding in findings:
             print(f"{_where(finding, config)}: [{finding.language}] {finding.message}")
@@ -197,7 +193,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
             return EXIT_OK
         results = health.look(config, store, args.names)
     if args.json:
-        print(_json([r.to_json() for r in results]))
+        print(report.dumps([report.probe_result(r) for r in results]))
     else:
         width = max(len(r.name) for r in results)
         for r in results:
@@ -208,22 +204,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 def _probe_rows(config: Config, store) -> list[dict]:
     """Each configured probe's health for `status`, in config order."""
     states = store.probe_states()
-    rows = []
-    for spec in config.probes:
-        state = states.get(spec.name)
-        rows.append(
-            {
-                "name": spec.name,
-                "type": spec.type,
-                "status": state.status if state else "unknown",
-                "since": state.since if state else None,
-                "message": state.last_message if state else "no cycle has run this probe yet",
-                "latency_ms": state.last_latency_ms if state else None,
-                "given_up": bool(state and state.given_up),
-                "checked_at": state.last_at if state else None,
-            }
-        )
-    return rows
+    return [report.probe_health(s.name, s.type, states.get(s.name)) for s in config.probes]
 
 
 # --- status / log ---------------------------------------------------------
@@ -249,32 +230,21 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     daemon = running_daemon(config.mechanic.state_dir)
     if args.json:
-        print(
-            _json(
-                {
-                    "totals": totals,
-                    "last_cycle": last,
-                    "recent_attempts": [
-                        {k: v for k, v in a.to_dict().items() if k != "diff"} for a in recent
-                    ],
-                    "cooldowns": [{"file": p, "until": u} for p, u in sorted(cooling.items())],
-                    "daemon": daemon,
-                    "pending_patches": waiting,
-                    "runtime_errors": [
-                        {k: v for k, v in e.__dict__.items() if k != "addressed_at"}
-                        for e in runtime
-                    ],
-                    "rungs": rungs,
-                    "needs_person": [
-                        {"file": p, "kind": v["kind"], "reason": v["reason"], "since": v["since"]}
-                        for p, v in given_up.items()
-                    ],
-                    "probes": probe_rows,
-                    "store_id": store_id,
-                    "on_fix": fix_actions,
-                }
-            )
+        shown_status = report.status(
+            totals_row=totals,
+            last=last,
+            recent=recent,
+            cooldowns=cooling,
+            daemon=daemon,
+            pending=waiting,
+            runtime=runtime,
+            rungs=rungs,
+            given_up=given_up,
+            probes=probe_rows,
+            store_id=store_id,
+            fix_actions=fix_actions,
         )
+        print(report.dumps(shown_status))
         return EXIT_OK
     from rich.console import Console
     from rich.markup import escape
@@ -400,7 +370,7 @@ def _print_probe_table(console, rows: list[dict]) -> None:
     for row in rows:
         status = row["status"] + (" (given up)" if row["given_up"] else "")
         colour = colours.get(row["status"], "dim")
-        since = time.strftime("%m-%d %H:%M", time.localtime(row["since"])) if row["since"] else ""
+        since = datetime.fromisoformat(row["since"]).strftime("%m-%d %H:%M") if row["since"] else ""
         latency = f"{row['latency_ms']:.0f} ms" if row["latency_ms"] is not None else ""
         table.add_row(
             row["name"],
@@ -583,8 +553,8 @@ def cmd_store(args: argparse.Namespace) -> int:
 
     config = _config(args)
     state_dir = config.mechanic.state_dir
-    report = check_store(state_dir)
-    if args.rebuild and report.exists and report.problem:
+    found = check_store(state_dir)
+    if args.rebuild and found.exists and found.problem:
         _setup_logging(config, quiet=True)
         with cycle_lock(state_dir):  # no cycle writes to the old file while it moves
             kept, store = rebuild_store(state_dir)
@@ -592,9 +562,9 @@ def cmd_store(args: argparse.Namespace) -> int:
         import structlog
 
         structlog.get_logger("mechanic.cli").warning(
-            "store.rebuilt", problem=report.problem, kept=str(kept), store_id=store.store_id
+            "store.rebuilt", problem=found.problem, kept=str(kept), store_id=store.store_id
         )
-        print(readable(report.problem))
+        print(readable(found.problem))
         print(f"kept aside as {shown(kept)}")
         print(
             f"new store {store.store_id}: its attempt and patch IDs start at"
@@ -602,20 +572,20 @@ def cmd_store(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if args.json:
-        print(_json(report.to_json()))
-    elif not report.exists:
-        print(f"no store yet at {shown(report.path)}: the first command that needs one makes it")
-    elif report.problem:
-        print(f"{readable(report.problem)}\n  to repair it, {report.repair}")
+        print(report.dumps(report.store_check(found)))
+    elif not found.exists:
+        print(f"no store yet at {shown(found.path)}: the first command that needs one makes it")
+    elif found.problem:
+        print(f"{readable(found.problem)}\n  to repair it, {found.repair}")
     else:
-        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(report.created_at or 0))
-        print(f"{shown(report.path)}: ok ({report.size:,} bytes, integrity check: ok)")
-        print(f"  store id {report.store_id}, schema {report.schema}, created {created}")
-        first = f", IDs from {report.id_floor + 1}" if report.id_floor else ""
-        print(f"  {report.attempts} attempts, highest #{report.highest_attempt or 0}{first}")
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.created_at or 0))
+        print(f"{shown(found.path)}: ok ({found.size:,} bytes, integrity check: ok)")
+        print(f"  store id {found.store_id}, schema {found.schema}, created {created}")
+        first = f", IDs from {found.id_floor + 1}" if found.id_floor else ""
+        print(f"  {found.attempts} attempts, highest #{found.highest_attempt or 0}{first}")
         if args.rebuild:
             print("  the store is usable: nothing rebuilt")
-    return EXIT_USAGE if report.problem else EXIT_OK
+    return EXIT_USAGE if found.problem else EXIT_OK
 
 
 # --- run / service / doctor ----------------------------------------------
@@ -701,8 +671,11 @@ def cmd_pending(args: argparse.Namespace) -> int:
     config = _config(args)
     with Store.open(config.mechanic.state_dir) as store:
         patches = store.pending()
+        made_by = {
+            p["id"]: store.attempt(p["attempt_id"]) if p["attempt_id"] else None for p in patches
+        }
     if args.json:
-        print(_json(patches))
+        print(report.dumps([report.patch(p, made_by[p["id"]]) for p in patches]))
         return EXIT_OK
     if not patches:
         print("no fixes are waiting for review")

@@ -10,9 +10,8 @@ import contextlib
 import os
 import sqlite3
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from mechanic.errors import StoreError, StoreUnusable
 from mechanic.files import private
@@ -110,9 +109,6 @@ class StoreReport:
     id_floor: int = 0
     attempts: int = 0
     highest_attempt: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "path": str(self.path), "usable": self.problem is None}
 
 
 def check_store(state_dir: Path) -> StoreReport:
