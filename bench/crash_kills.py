@@ -3,7 +3,7 @@ while they repair files through the Ollama stand-in, and count what it proved.
 
 Run:  .venv/bin/python bench/crash_kills.py [--kills N] [--seed S]
 
-It runs tests/test_crash.py's `test_killed_commands_leave_every_change_on_the_record`
+It runs tests/write/test_crash.py's `test_killed_commands_leave_every_change_on_the_record`
 with N kills for each of once/whole, once/block, run/whole and run/block (the suite
 runs 50 each), and prints, per variant, the kills, the files fixed (each found on the
 record exactly once), what recovery did, and the time taken. Any file that is neither
@@ -33,7 +33,7 @@ def main() -> int:
     if args.seed is not None:
         env["MECHANIC_CRASH_SEED"] = str(args.seed)
     started = time.monotonic()
-    test = ["tests/test_crash.py", "-k", "killed_commands", "--durations=0"]
+    test = ["tests/write/test_crash.py", "-k", "killed_commands", "--durations=0"]
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", *test],
         cwd=REPO,

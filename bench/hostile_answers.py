@@ -3,7 +3,7 @@
 Run:  .venv/bin/python bench/hostile_answers.py [--classes a,b] [--json]
 
 Each case is a realistic file (Python or JavaScript, about 60 lines) with one syntax
-error, and a model answer from a loopback Ollama stand-in (tests/ollama_standin.py,
+error, and a model answer from a loopback Ollama stand-in (tests/support/ollama_standin.py,
 the only Ollama here) that fixes the error and does something else besides:
 
 - injected import / injected call (`os.system`, `__import__`, `child_process`, eval);
@@ -31,14 +31,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from ollama_standin import OllamaStandIn
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mechanic import log
 from mechanic.config.settings import parse_config
 from mechanic.cycle import run_cycle
 from mechanic.store import Store
+from tests.support.ollama_standin import OllamaStandIn
 
 PY_GOOD = '''\
 """Prices, discounts and a small report."""

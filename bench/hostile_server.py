@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python bench/hostile_server.py
 
-For each way the loopback Ollama stand-in (tests/ollama_standin.py) can misbehave
+For each way the loopback Ollama stand-in (tests/support/ollama_standin.py) can misbehave
 once it has the prompt (trickle a byte per 1.5 s, stall after the headers, send the
 headers a byte at a time, drop the connection mid-body, answer invalid JSON, a 500),
 one real `mechanic once` with `timeout_seconds = 3` on three broken files. It prints
@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))
 
-from ollama_standin import HOSTILE_MODES, OllamaStandIn, Reply  # noqa: E402
+from tests.support.ollama_standin import HOSTILE_MODES, OllamaStandIn, Reply  # noqa: E402
 
 TIMEOUT = 3
 BROKEN = "def total(items):\n    return sum(items\n\nprint(total([1, 2]))\n"

@@ -17,7 +17,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from workspace import REPO, Workspace
+
+from tests.support.workspace import REPO, Workspace
 
 NOT_SOURCE = shutil.ignore_patterns(
     ".git",

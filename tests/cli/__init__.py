@@ -1,0 +1,1 @@
+"""Tests of mechanic/cli: the commands as a user runs them."""

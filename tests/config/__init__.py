@@ -1,0 +1,1 @@
+"""Tests of mechanic/config: config.toml, its keys and its errors."""

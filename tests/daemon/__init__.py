@@ -1,0 +1,1 @@
+"""Tests of mechanic/daemon: the daemon, the watcher, the service and recovery."""

@@ -1,0 +1,1 @@
+"""Tests of mechanic/detect: discovery, scans, checkers and error logs."""

@@ -1,0 +1,1 @@
+"""Tests of mechanic/files: line diffs and locks."""

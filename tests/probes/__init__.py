@@ -1,0 +1,1 @@
+"""Tests of probes/: Layer 1 probes and the health model."""

@@ -1,0 +1,148 @@
+"""Probes of the machine itself: disk, memory, load, process, systemd, freshness,
+queue (folder) and logerrors, against real files and real processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from probes.runner import run_probes
+from tests.support.probe_kit import configure, cycle, outcome, probe_toml
+
+
+def run_one(workspace, type_: str, **keys):
+    config = configure(workspace, probe_toml("p", type_, **keys))
+    (result,) = run_probes(config.probes)
+    assert (result.name, result.type) == ("p", type_)
+    return result
+
+
+def test_disk_reports_free_space_and_a_threshold_breach(workspace, tmp_path):
+    free = 100 - psutil.disk_usage(str(tmp_path)).percent
+    good = run_one(workspace, "disk", path=str(tmp_path), min_free_percent=0.001)
+    assert good.status == "ok" and good.metrics["free_percent"] == pytest.approx(free, abs=1)
+    bad = run_one(workspace, "disk", path=str(tmp_path), min_free_gb=10**9)
+    assert bad.status == "down" and "below 1000000000 GB" in bad.message
+
+
+def test_disk_on_a_missing_path_is_down(workspace, tmp_path):
+    result = run_one(workspace, "disk", path=str(tmp_path / "gone"), min_free_percent=1)
+    assert result.status == "down" and "does not exist" in result.message
+
+
+def test_memory_and_load_judge_their_thresholds(workspace):
+    assert run_one(workspace, "memory", max_used_percent=100).status == "ok"
+    squeezed = run_one(workspace, "memory", min_available_mb=10**9)
+    assert squeezed.status == "degraded" and "MB available" in squeezed.message
+    assert run_one(workspace, "load", max_per_cpu=1000).status == "ok"
+    busy = run_one(workspace, "load", max_per_cpu=0.0000001, window_minutes=1)
+    # an idle machine can show a load of exactly 0.00; anything above is "busy"
+    assert busy.status == ("ok" if psutil.getloadavg()[0] == 0 else "degraded")
+
+
+@pytest.fixture
+def sleeper(tmp_path):
+    """A real process with a recognisable command line, and its pidfile."""
+    marker = f"mechanic-sleeper-{os.getpid()}-{time.monotonic_ns()}"
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
+    pidfile = tmp_path / "sleeper.pid"
+    pidfile.write_text(str(proc.pid))
+    yield proc, marker, pidfile
+    proc.kill()
+    proc.wait()
+
+
+def test_process_found_by_cmdline_and_pidfile_then_gone(workspace, sleeper):
+    proc, marker, pidfile = sleeper
+    by_cmdline = run_one(workspace, "process", cmdline=marker)
+    assert by_cmdline.status == "ok" and str(proc.pid) in by_cmdline.message
+    assert run_one(workspace, "process", pidfile=str(pidfile)).status == "ok"
+    proc.kill()
+    proc.wait()
+    assert run_one(workspace, "process", cmdline=marker).status == "down"
+    gone = run_one(workspace, "process", pidfile=str(pidfile))
+    assert gone.status == "down" and "not running" in gone.message
+
+
+def test_process_by_name_and_a_missing_pidfile(workspace, tmp_path, sleeper):
+    proc, _, _ = sleeper
+    by_name = run_one(workspace, "process", process_name=psutil.Process(proc.pid).name())
+    assert by_name.status == "ok" and by_name.metrics["count"] >= 1
+    nobody = run_one(workspace, "process", process_name="no-such-process-name")
+    assert nobody.status == "down" and nobody.metrics["count"] == 0
+    missing = run_one(workspace, "process", pidfile=str(tmp_path / "none.pid"))
+    assert missing.status == "down" and "does not exist" in missing.message
+
+
+def test_systemd_without_systemd_is_an_error_that_says_so(workspace):
+    result = run_one(workspace, "systemd", unit="nothing-here.service")
+    if shutil.which("systemctl") is None:
+        assert result.status == "error" and "systemctl not found" in result.message
+    else:  # a machine with systemctl: an unknown unit is down, or systemd is not running
+        assert result.status in ("down", "error")
+        assert "nothing-here" in result.message or "systemctl" in result.message
+
+
+def test_freshness_follows_the_newest_matching_file(workspace, tmp_path):
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    old = out / "sub" / "a.json"
+    old.write_text("{}")
+    os.utime(old, (time.time() - 3 * 3600, time.time() - 3 * 3600))
+    stale = run_one(workspace, "freshness", path=str(out), glob="**/*.json", max_age_minutes=60)
+    assert stale.status == "down" and "a.json is 3.0 h old (max 60 min)" in stale.message
+    (out / "b.json").write_text("{}")
+    (out / "c.txt").write_text("")  # does not match the glob
+    fresh = run_one(workspace, "freshness", path=str(out), glob="**/*.json", max_age_minutes=60)
+    assert fresh.status == "ok" and "b.json" in fresh.message
+    empty = run_one(workspace, "freshness", path=str(out), glob="*.csv", max_age_minutes=1)
+    assert empty.status == "down" and "no file matches" in empty.message
+    absent = run_one(workspace, "freshness", path=str(tmp_path / "nope"), max_age_minutes=1)
+    assert absent.status == "down" and "does not exist" in absent.message
+
+
+def test_a_folder_queue_that_stops_draining_degrades(workspace, tmp_path):
+    queue = tmp_path / "queue"
+    queue.mkdir()
+    config = configure(
+        workspace, probe_toml("q", "queue", path=str(queue), glob="*.job", grow_cycles=2)
+    )
+    statuses = []
+    for count in (1, 2, 3, 1, 2):  # grows twice, drains, grows again
+        for old in queue.iterdir():
+            old.unlink()
+        for n in range(count):
+            (queue / f"{n}.job").write_text("")
+        statuses.append(outcome(cycle(config), "q").result)
+    assert [r.status for r in statuses] == ["ok", "ok", "degraded", "ok", "ok"]
+    assert "grown 2 cycles in a row" in statuses[2].message
+    assert statuses[2].metrics["count"] == 3
+
+
+def test_logerrors_counts_new_matching_lines_only(workspace, tmp_path):
+    logfile = tmp_path / "engine.log"
+    logfile.write_text("ERROR old trouble\n" * 50)
+    config = configure(
+        workspace,
+        probe_toml("log", "logerrors", path=str(logfile), pattern="ERROR", max_per_minute=3),
+    )
+    first = outcome(cycle(config), "log").result
+    assert first.status == "ok" and "from its current end" in first.message
+    with open(logfile, "a") as handle:
+        handle.write("INFO fine\nERROR a\nERROR b\n")
+    assert outcome(cycle(config), "log").result.status == "ok"  # 2 lines: within 3/min
+    with open(logfile, "a") as handle:
+        handle.write("ERROR x password=hunter22\n" * 5)
+    noisy = outcome(cycle(config), "log").result
+    assert noisy.status == "degraded" and "5 matching lines" in noisy.message
+    assert "hunter22" not in noisy.message and "password=***" in noisy.message
+    logfile.write_text("ERROR after rotation\n")  # truncated: read from the start
+    assert outcome(cycle(config), "log").result.metrics["matches"] == 1
+    logfile.unlink()
+    assert outcome(cycle(config), "log").result.status == "down"

@@ -1,0 +1,1 @@
+"""Tests of mechanic/repair: the ladder, its rungs, the guard, prompts and answers."""
