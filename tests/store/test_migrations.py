@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mechanic.store import STORE_NAME, AttemptRecord, Store, migrations
 
-RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "store-release-0.1.0.sqlite3"
+RELEASE_0_1_0 = Path(__file__).parents[1] / "fixtures" / "store-release-0.1.0.sqlite3"
 
 
 def _rows(path: Path) -> dict[str, list[tuple]]:
