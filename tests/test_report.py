@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from services import free_port
+from tests.support.services import free_port
 
 BROKEN = "def total(items):\n    return sum(items\n\n\nprint(total([1, 2]))\n"
 CRASHES = "def pay(amount):\n    return amount + bonus\n\n\nprint(pay(1))\n"
