@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mechanic.config.settings import Config, parse_config
+from mechanic.config.load import parse_config
+from mechanic.config.settings import Config
 from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.discovery import Finder
 from mechanic.detect.scan import ScanResult, scan

@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mechanic import log
-from mechanic.config.settings import parse_config
+from mechanic.config.load import parse_config
 from mechanic.cycle import run_cycle
 from mechanic.store import Store
 from tests.support.ollama_standin import OllamaStandIn

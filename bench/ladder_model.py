@@ -31,7 +31,7 @@ from pathlib import Path
 import requests
 
 from mechanic import log
-from mechanic.config.settings import parse_config
+from mechanic.config.load import parse_config
 from mechanic.cycle import run_cycle
 from mechanic.store import Store
 

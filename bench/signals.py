@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from mechanic.config.settings import load_config  # noqa: E402
+from mechanic.config.load import load_config  # noqa: E402
 from mechanic.detect.discovery import Finder  # noqa: E402
 from mechanic.detect.errorlog import collect  # noqa: E402
 from mechanic.repair.runtests import FixValidator, copy_tree  # noqa: E402

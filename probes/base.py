@@ -1,7 +1,7 @@
 """The one small interface every probe type implements, and what a probe returns.
 
 A probe type is a class with a `type` name, the config keys it accepts (`options`,
-validated by mechanic/config/settings.py before any work) and a `check()` that looks at one
+validated by mechanic/config/load.py before any work) and a `check()` that looks at one
 component and returns a ProbeResult. Probes never raise on purpose: a target that
 is absent is `down` with a message saying so; `error` means the probe itself could
 not judge (a tool missing, a probe bug). The runner bounds each check by its
@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mechanic.config.settings import Key, ProbeSpec
+from mechanic.config.schema import Key
+from mechanic.config.settings import ProbeSpec
 from mechanic.redact import scrub
 
 STATUSES = ("ok", "degraded", "down", "error")

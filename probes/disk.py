@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import psutil
 
-from mechanic.config.settings import Key
+from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
 from probes.base import ConfigContext, Metric, Probe, ProbeResult, down, ok
 

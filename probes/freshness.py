@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from mechanic.config.settings import Key
+from mechanic.config.schema import Key
 from probes.base import Metric, Probe, ProbeResult, down, ok
 
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import psutil
 
-from mechanic.config.settings import Key
+from mechanic.config.schema import Key
 from probes.base import Metric, Probe, ProbeResult, degraded, ok
 
 WINDOWS = {1: 0, 5: 1, 15: 2}

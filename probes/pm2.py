@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import psutil
 
-from mechanic.config.settings import Key, check_globs
+from mechanic.config.schema import Key, check_globs
 from probes.base import ConfigContext, Metric, Probe, ProbeResult, degraded, down, error, ok
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from mechanic.config.settings import Key
+from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
 from probes.base import (
     ConfigContext,

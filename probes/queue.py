@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mechanic.config.settings import Key
+from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
 from probes.base import (
     ConfigContext,

@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Mapping
 from typing import ClassVar
 
-from mechanic.config.settings import Key
+from mechanic.config.schema import Key
 from probes.base import Metric, Probe, ProbeResult, degraded, down, error, ok
 
 

@@ -6,7 +6,7 @@ import socket
 from collections.abc import Mapping
 from typing import ClassVar
 
-from mechanic.config.settings import Key
+from mechanic.config.schema import Key
 from probes.base import Metric, Probe, ProbeResult, down, ok
 
 

@@ -13,7 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from mechanic import __version__, report
-from mechanic.config.settings import Config, check_folders, find_config, load_config
+from mechanic.config.folders import check_folders
+from mechanic.config.load import find_config, load_config
+from mechanic.config.settings import Config
 from mechanic.errors import Busy, ConfigError, MechanicError, StoreUnusable
 from mechanic.files.names import readable, shown
 

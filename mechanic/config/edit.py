@@ -12,7 +12,9 @@ from pathlib import Path
 
 import tomlkit
 
-from mechanic.config.settings import Config, check_globs, parse_config
+from mechanic.config.load import parse_config
+from mechanic.config.schema import check_globs
+from mechanic.config.settings import Config
 from mechanic.errors import ConfigError
 from mechanic.files.atomic import write_atomic
 from mechanic.files.userfile import read_regular

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mechanic.config.settings import Config, load_config
+from mechanic.config.load import load_config
+from mechanic.config.settings import Config
 from mechanic.errors import BackendError, ConfigError, ModelNotFound
 from mechanic.files import private
 

@@ -32,7 +32,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from mechanic.config.settings import Config, check_folders, load_config
+from mechanic.config.folders import check_folders
+from mechanic.config.load import load_config
+from mechanic.config.settings import Config
 from mechanic.daemon.sd_notify import Notifier
 from mechanic.daemon.watcher import Changes, Watcher
 from mechanic.detect.discovery import Finder, Guard

@@ -16,13 +16,9 @@ from pathlib import Path
 
 import pathspec
 
-from mechanic.config.settings import (
-    ALWAYS_PROTECTED,
-    LARGE_ROOT_FILES,
-    Config,
-    WatchRoot,
-    located_error,
-)
+from mechanic.config.locate import located_error
+from mechanic.config.policy import ALWAYS_PROTECTED, LARGE_ROOT_FILES
+from mechanic.config.settings import Config, WatchRoot
 from mechanic.detect.checkers import language_of
 from mechanic.errors import ConfigError
 

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from mechanic.config.settings import DEFAULT_RUNTIME_ERRORS, Config, ErrorLog
+from mechanic.config.policy import DEFAULT_RUNTIME_ERRORS
+from mechanic.config.settings import Config, ErrorLog
 from mechanic.detect.checkers.base import Finding
 from mechanic.detect.discovery import Finder, WatchedFile
 from mechanic.detect.tracebacks import Frame, Trace, clean_lines, normalise_message, parse

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.config.settings import load_config
+from mechanic.config.load import load_config
 from tests.support.ollama_standin import Reply
 
 

@@ -6,13 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.config.settings import (
-    DEFAULT_OLLAMA_HOST,
-    DEFAULT_PROTECTED,
-    find_config,
-    load_config,
-    platform_config_path,
-)
+from mechanic.config.load import find_config, load_config, platform_config_path
+from mechanic.config.policy import DEFAULT_OLLAMA_HOST, DEFAULT_PROTECTED
 from mechanic.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

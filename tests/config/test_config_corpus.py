@@ -15,15 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mechanic.cli.main import main
-from mechanic.config.settings import (
-    ERRORLOG_SCHEMA,
-    NUMBER,
-    ON_DOWN_SCHEMA,
-    PROBE_SCHEMA,
-    SCHEMA,
-    WATCH_SCHEMA,
-    Key,
-)
+from mechanic.config.keys import ERRORLOG_SCHEMA, ON_DOWN_SCHEMA, PROBE_SCHEMA, SCHEMA, WATCH_SCHEMA
+from mechanic.config.schema import NUMBER, Key
 
 BASE = """\
 [mechanic]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.config.settings import DEFAULT_RUNTIME_ERRORS, load_config
+from mechanic.config.load import load_config
+from mechanic.config.policy import DEFAULT_RUNTIME_ERRORS
 from mechanic.errors import ConfigError
 
 WATCH = '[[watch]]\npath = "engine"\n'

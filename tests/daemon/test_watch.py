@@ -16,7 +16,7 @@ from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_JOB_S
 from watchdog.observers import Observer
 
 from mechanic import log as logs
-from mechanic.config.settings import load_config
+from mechanic.config.load import load_config
 from mechanic.cycle import run_cycle
 from mechanic.daemon.main import Daemon, build_scheduler, daemon_lock, running_daemon
 from mechanic.daemon.sd_notify import Notifier

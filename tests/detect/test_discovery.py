@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mechanic.config.settings import load_config
+from mechanic.config.load import load_config
 from mechanic.detect.discovery import Finder, Guard
 
 
@@ -83,7 +83,7 @@ def test_a_linked_folder_is_not_followed(workspace, tmp_path):
 
 
 def test_lookup_applies_the_walks_rules_to_one_path(workspace):
-    from mechanic.config.settings import load_config
+    from mechanic.config.load import load_config
     from mechanic.detect.discovery import Finder
 
     workspace.write_config(watch={"exclude": ["**/vendor/**", "skip.js"]})

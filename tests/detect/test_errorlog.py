@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.config.settings import load_config
+from mechanic.config.load import load_config
 from mechanic.detect.discovery import Finder
 from mechanic.detect.errorlog import collect
 from mechanic.detect.tracebacks import clean_lines, parse

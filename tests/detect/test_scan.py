@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-from mechanic.config.settings import load_config
+from mechanic.config.load import load_config
 from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.discovery import Finder
 from mechanic.detect.scan import scan

@@ -100,7 +100,7 @@ def test_binary_and_oversized_files_are_skipped_with_a_reason(workspace, ollama_
 def unreadable_verdict(space: Path) -> str:
     """What a scan says about an unreadable file. Root reads every file, so
     as root the scan runs in a forked child that dropped to user nobody."""
-    from mechanic.config.settings import load_config
+    from mechanic.config.load import load_config
     from mechanic.detect.checkers import CheckerSet
     from mechanic.detect.discovery import Finder
     from mechanic.detect.scan import scan

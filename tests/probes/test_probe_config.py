@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mechanic.config.settings import load_config
+from mechanic.config.load import load_config
 from mechanic.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

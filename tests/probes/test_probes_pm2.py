@@ -182,7 +182,7 @@ def pm2_watch_config(workspace, pm2, *, on_fix: bool):
             'path = "src"\n', 'path = "src"\non_fix = { action = "restart_pm2", app = "worker" }\n'
         )
         workspace.config_path.write_text(text)
-    from mechanic.config.settings import load_config
+    from mechanic.config.load import load_config
 
     return load_config(workspace.config_path)
 

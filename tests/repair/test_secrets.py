@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from mechanic.config.settings import ALWAYS_PROTECTED, DEFAULT_PROTECTED
+from mechanic.config.policy import ALWAYS_PROTECTED, DEFAULT_PROTECTED
 from mechanic.detect.discovery import Guard
 from mechanic.redact import Redaction, secret_values
 from tests.support.ollama_standin import Reply

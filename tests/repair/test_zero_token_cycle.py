@@ -186,7 +186,7 @@ def test_a_model_fix_for_a_static_finding_must_remove_it(workspace, ollama_stand
 
 
 def test_a_new_static_analysis_invalidates_cached_clean_verdicts(workspace, monkeypatch):
-    from mechanic.config.settings import load_config
+    from mechanic.config.load import load_config
     from mechanic.detect import static
     from mechanic.detect.checkers import CheckerSet
     from mechanic.detect.discovery import Finder

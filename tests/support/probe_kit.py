@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mechanic.config.settings import Config, load_config
+from mechanic.config.load import load_config
+from mechanic.config.settings import Config
 from mechanic.cycle import CycleReport, run_cycle
 from mechanic.store import Store
 from tests.support.workspace import Workspace, _toml

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from mechanic.config.settings import load_config
+from mechanic.config.load import load_config
 from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.discovery import Finder
 from mechanic.repair.backends import create_backend

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mechanic.config.settings import load_config
+from mechanic.config.load import load_config
 from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.checkers.python import PythonChecker
 from mechanic.detect.discovery import Finder, Guard
