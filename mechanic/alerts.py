@@ -28,7 +28,7 @@ import structlog
 
 from mechanic.config.settings import AlertSettings
 from mechanic.files.names import readable, shown
-from probes.base import redact
+from mechanic.redact import scrub
 
 log = structlog.get_logger("mechanic.alerts")
 
@@ -58,7 +58,7 @@ class Alert:
     def needs_person(cls, path: Path, kind: str, reason: str) -> Alert:
         """A broken file mechanic leaves alone: truncated, in conflict, or three strikes."""
         # The reason quotes a parser's error, which can quote the code: scrub it.
-        message = readable(redact(reason))
+        message = readable(scrub(reason))
         return cls("", kind, NEEDS_PERSON, NEEDS_PERSON, "broken", message, shown(path))
 
     @property
@@ -145,7 +145,7 @@ class Alerter:
                 except Exception as exc:  # an alert channel must never stop a cycle
                     broken.add(channel)
                     # The webhook URL can itself be a secret (Slack's are): never log it.
-                    why = redact(_why(exc), [self.settings.webhook_url])
+                    why = scrub(_why(exc), [self.settings.webhook_url])
                     log.error("alert.failed", channel=channel, **_about(alert), error=why)
             self.sent.append(alert)
 

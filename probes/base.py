@@ -40,9 +40,9 @@ class ProbeResult:
 
     def scrubbed(self, secrets: list[str]) -> ProbeResult:
         metrics = {
-            k: redact(v, secrets) if isinstance(v, str) else v for k, v in self.metrics.items()
+            k: scrub(v, secrets) if isinstance(v, str) else v for k, v in self.metrics.items()
         }
-        return replace(self, message=redact(self.message, secrets), metrics=metrics)
+        return replace(self, message=scrub(self.message, secrets), metrics=metrics)
 
 
 def ok(message: str, **metrics: Metric) -> ProbeResult:
@@ -105,13 +105,7 @@ class Probe:
         return []
 
 
-# --- secrets --------------------------------------------------------------
-
-
-def redact(text: str, secrets: list[str] | None = None) -> str:
-    """`text` with known secrets and password-looking parts replaced by ***
-    (mechanic/redact.py is the one home of what a secret looks like)."""
-    return scrub(text, secrets or [])
+# --- secrets (what a secret looks like is mechanic/redact.py's alone) ------
 
 
 def dsn_password(dsn: str) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
+from mechanic.redact import scrub
 from probes.base import (
     ConfigContext,
     Metric,
@@ -20,7 +21,6 @@ from probes.base import (
     degraded,
     down,
     ok,
-    redact,
 )
 
 MAX_READ = 8 * 1024 * 1024  # a log that grew more than this is read from its last 8 MB
@@ -75,7 +75,7 @@ class LogErrorsProbe(Probe):
         rate = len(hits) / minutes
         metrics.update(matches=len(hits), per_minute=round(rate, 2))
         if rate > self.opts["max_per_minute"]:
-            last = redact(hits[-1].strip())[:200]
+            last = scrub(hits[-1].strip())[:200]
             return degraded(
                 f"{len(hits)} matching lines in {minutes:.0f} min ({rate:.1f}/min, max"
                 f" {self.opts['max_per_minute']}); last: {last}",

@@ -18,7 +18,7 @@ from pathlib import Path
 import structlog
 
 from mechanic.config.settings import Config, ProbeSpec, Remediation
-from probes.base import redact
+from mechanic.redact import scrub
 
 log = structlog.get_logger("mechanic.remediation")
 
@@ -62,7 +62,7 @@ def command_for(
 def run_action(spec: ProbeSpec | None, remedy: Remediation) -> ActionResult:
     result = _run(spec, remedy)
     # The detail is logged, stored and shown: scrub what looks like a password.
-    return ActionResult(result.ok, redact(result.detail))
+    return ActionResult(result.ok, scrub(result.detail))
 
 
 def run_on_fix(config: Config, fixed: Sequence[str]) -> list[FixAction]:
