@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from mechanic.config.schema import Key
 from mechanic.config.settings import ProbeSpec
 from mechanic.redact import scrub
+from mechanic.registry import Registry
 
 STATUSES = ("ok", "degraded", "down", "error")
 Metric = int | float | str | bool | None
@@ -103,6 +104,11 @@ class Probe:
     def secrets(self) -> list[str]:
         """Strings that must never leave the probe (passwords, tokens)."""
         return []
+
+
+# Every probe type, by the `type` of its [[probe]] tables: each module registers
+# its class with @PROBES.register(type); importing `probes` imports them all.
+PROBES: Registry[type[Probe]] = Registry("probe type")
 
 
 # --- secrets (what a secret looks like is mechanic/redact.py's alone) ------

@@ -9,11 +9,12 @@ import psutil
 
 from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
-from probes.base import ConfigContext, Metric, Probe, ProbeResult, down, ok
+from probes.base import PROBES, ConfigContext, Metric, Probe, ProbeResult, down, ok
 
 NUMBER = (int, float)
 
 
+@PROBES.register("disk")
 class DiskProbe(Probe):
     type = "disk"
     options: ClassVar[dict[str, Key]] = {

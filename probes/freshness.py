@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from mechanic.config.schema import Key
-from probes.base import Metric, Probe, ProbeResult, down, ok
+from probes.base import PROBES, Metric, Probe, ProbeResult, down, ok
 
 
 def _positive(value: float) -> str | None:
@@ -33,6 +33,7 @@ def newest(path: Path, glob: str) -> tuple[Path, float] | None:
     return best
 
 
+@PROBES.register("freshness")
 class FreshnessProbe(Probe):
     type = "freshness"
     options: ClassVar[dict[str, Key]] = {

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
 from probes.base import (
+    PROBES,
     ConfigContext,
     Metric,
     Probe,
@@ -25,6 +26,7 @@ from probes.base import (
 PUBLIC_API = "https://api.github.com"
 
 
+@PROBES.register("github")
 class GithubProbe(Probe):
     type = "github"
     options: ClassVar[dict[str, Key]] = {

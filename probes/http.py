@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
 from probes.base import (
+    PROBES,
     ConfigContext,
     Metric,
     Probe,
@@ -20,6 +21,7 @@ from probes.base import (
 )
 
 
+@PROBES.register("http")
 class HttpProbe(Probe):
     type = "http"
     options: ClassVar[dict[str, Key]] = {

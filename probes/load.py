@@ -8,7 +8,7 @@ from typing import ClassVar
 import psutil
 
 from mechanic.config.schema import Key
-from probes.base import Metric, Probe, ProbeResult, degraded, ok
+from probes.base import PROBES, Metric, Probe, ProbeResult, degraded, ok
 
 WINDOWS = {1: 0, 5: 1, 15: 2}
 
@@ -21,6 +21,7 @@ def _positive(value: float) -> str | None:
     return None if value > 0 else f"must be greater than 0, got {value}"
 
 
+@PROBES.register("load")
 class LoadProbe(Probe):
     type = "load"
     options: ClassVar[dict[str, Key]] = {

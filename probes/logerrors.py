@@ -14,6 +14,7 @@ from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
 from mechanic.redact import scrub
 from probes.base import (
+    PROBES,
     ConfigContext,
     Metric,
     Probe,
@@ -26,6 +27,7 @@ from probes.base import (
 MAX_READ = 8 * 1024 * 1024  # a log that grew more than this is read from its last 8 MB
 
 
+@PROBES.register("logerrors")
 class LogErrorsProbe(Probe):
     type = "logerrors"
     options: ClassVar[dict[str, Key]] = {

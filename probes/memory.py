@@ -8,7 +8,7 @@ from typing import ClassVar
 import psutil
 
 from mechanic.config.schema import Key
-from probes.base import Metric, Probe, ProbeResult, degraded, ok
+from probes.base import PROBES, Metric, Probe, ProbeResult, degraded, ok
 
 NUMBER = (int, float)
 
@@ -17,6 +17,7 @@ def _percent(value: float) -> str | None:
     return None if 0 < value <= 100 else f"must be between 0 and 100, got {value}"
 
 
+@PROBES.register("memory")
 class MemoryProbe(Probe):
     type = "memory"
     options: ClassVar[dict[str, Key]] = {

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mechanic.config.schema import Key
-from probes.base import ConfigContext, Metric, Probe, ProbeResult, degraded, down, ok
+from probes.base import PROBES, ConfigContext, Metric, Probe, ProbeResult, degraded, down, ok
 
 
 def _same_model(wanted: str, name: str) -> bool:
@@ -16,6 +16,7 @@ def _same_model(wanted: str, name: str) -> bool:
     return norm(wanted) == norm(name)
 
 
+@PROBES.register("ollama")
 class OllamaProbe(Probe):
     type = "ollama"
     options: ClassVar[dict[str, Key]] = {

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import psutil
 
 from mechanic.config.schema import Key, check_globs
-from probes.base import ConfigContext, Metric, Probe, ProbeResult, degraded, down, error, ok
+from probes.base import PROBES, ConfigContext, Metric, Probe, ProbeResult, degraded, down, error, ok
 
 
 def pm2_env(home: str) -> dict[str, str]:
@@ -54,6 +54,7 @@ def _daemon_running(home: str) -> bool:
         return False
 
 
+@PROBES.register("pm2")
 class Pm2Probe(Probe):
     type = "pm2"
     options: ClassVar[dict[str, Key]] = {

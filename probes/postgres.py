@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
 from probes.base import (
+    PROBES,
     ConfigContext,
     Metric,
     Probe,
@@ -40,6 +41,7 @@ def describe(exc: Exception) -> str:
     return text[0] if text else type(exc).__name__
 
 
+@PROBES.register("postgres")
 class PostgresProbe(Probe):
     type = "postgres"
     options: ClassVar[dict[str, Key]] = {

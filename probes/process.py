@@ -13,11 +13,12 @@ import psutil
 
 from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
-from probes.base import ConfigContext, Metric, Probe, ProbeResult, down, ok
+from probes.base import PROBES, ConfigContext, Metric, Probe, ProbeResult, down, ok
 
 WAYS = ("process_name", "cmdline", "pidfile")
 
 
+@PROBES.register("process")
 class ProcessProbe(Probe):
     type = "process"
     options: ClassVar[dict[str, Key]] = {

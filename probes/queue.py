@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
 from probes.base import (
+    PROBES,
     ConfigContext,
     Metric,
     Probe,
@@ -23,6 +24,7 @@ from probes.base import (
 from probes.postgres import describe, query_first_value
 
 
+@PROBES.register("queue")
 class QueueProbe(Probe):
     type = "queue"
     options: ClassVar[dict[str, Key]] = {

@@ -8,13 +8,14 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from mechanic.config.schema import Key
-from probes.base import Metric, Probe, ProbeResult, degraded, down, error, ok
+from probes.base import PROBES, Metric, Probe, ProbeResult, degraded, down, error, ok
 
 
 def _not_empty(value: str) -> str | None:
     return "must not be empty" if not value.strip() else None
 
 
+@PROBES.register("systemd")
 class SystemdProbe(Probe):
     type = "systemd"
     options: ClassVar[dict[str, Key]] = {

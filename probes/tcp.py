@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from mechanic.config.schema import Key
-from probes.base import Metric, Probe, ProbeResult, down, ok
+from probes.base import PROBES, Metric, Probe, ProbeResult, down, ok
 
 
 def _port(value: int) -> str | None:
     return None if 1 <= value <= 65535 else f"must be between 1 and 65535, got {value}"
 
 
+@PROBES.register("tcp")
 class TcpProbe(Probe):
     type = "tcp"
     options: ClassVar[dict[str, Key]] = {

@@ -39,6 +39,7 @@ from mechanic.config.settings import (
 )
 from mechanic.errors import ConfigError, ProbeConfigError
 from mechanic.files.userfile import read_regular
+from mechanic.registry import UnknownName
 from probes import REGISTRY
 from probes.base import ConfigContext
 
@@ -323,16 +324,10 @@ class _Validator:
             if values["name"] in seen:
                 self.fail(f"{label}: name", "is used by another probe", "probe", "name", index)
             seen.add(values["name"])
-            cls = REGISTRY.get(values["type"])
-            if cls is None:
-                known = ", ".join(sorted(REGISTRY))
-                self.fail(
-                    f"{label}: type",
-                    f"unknown probe type {values['type']!r} (known: {known})",
-                    "probe",
-                    "type",
-                    index,
-                )
+            try:
+                cls = REGISTRY.get(values["type"])
+            except UnknownName as exc:
+                self.fail(f"{label}: type", str(exc), "probe", "type", index)
             own = {k: v for k, v in table.items() if k not in PROBE_SCHEMA}
             options = self._keys(own, cls.options, label, "probe", index, sep=": ")
             try:

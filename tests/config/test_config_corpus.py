@@ -504,7 +504,7 @@ def _targets() -> list[tuple[str, str, Key]]:
     found += [("errorlog", name, key) for name, key in ERRORLOG_SCHEMA.items()]
     found += [("probe", name, key) for name, key in PROBE_SCHEMA.items()]
     found += [("on_down", name, key) for name, key in ON_DOWN_SCHEMA.items()]
-    found += [("tcp", name, key) for name, key in REGISTRY["tcp"].options.items()]
+    found += [("tcp", name, key) for name, key in REGISTRY.get("tcp").options.items()]
     return found
 
 

@@ -91,9 +91,12 @@ class _Raises(Probe):
 
 
 @pytest.fixture
-def extra_types(monkeypatch):
-    monkeypatch.setitem(probes.REGISTRY, "stuck", _Stuck)
-    monkeypatch.setitem(probes.REGISTRY, "raises", _Raises)
+def extra_types():
+    probes.REGISTRY.register("stuck")(_Stuck)
+    probes.REGISTRY.register("raises")(_Raises)
+    yield
+    probes.REGISTRY.unregister("stuck")
+    probes.REGISTRY.unregister("raises")
 
 
 def test_a_probe_that_ignores_its_timeout_is_abandoned_at_it(workspace, extra_types):

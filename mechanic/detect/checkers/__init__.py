@@ -6,6 +6,7 @@ tree without JavaScript never starts node) and closes them all at the end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from mechanic.detect.checkers.base import Checker, Finding
@@ -13,8 +14,41 @@ from mechanic.detect.checkers.data import JSONChecker, TOMLChecker
 from mechanic.detect.checkers.python import PythonChecker
 from mechanic.detect.checkers.redacting import RedactingChecker
 from mechanic.detect.checkers.shell import ShellChecker
+from mechanic.registry import Registry
 
-__all__ = ["Checker", "CheckerSet", "Finding", "language_of"]
+__all__ = ["CHECKERS", "Checker", "CheckerSet", "Finding", "language_of"]
+
+# A factory per language, given the node binary to use (None: find one); the
+# JavaScript checker's module is imported only when a tree has JavaScript.
+CHECKERS: Registry[Callable[[str | None], Checker]] = Registry("checker")
+
+
+@CHECKERS.register("python")
+def _python(node: str | None) -> Checker:
+    return PythonChecker()
+
+
+@CHECKERS.register("javascript")
+def _javascript(node: str | None) -> Checker:
+    from mechanic.detect.checkers.javascript import JavaScriptChecker
+
+    return JavaScriptChecker(node=node)
+
+
+@CHECKERS.register("shell")
+def _shell(node: str | None) -> Checker:
+    return ShellChecker()
+
+
+@CHECKERS.register("json")
+def _json(node: str | None) -> Checker:
+    return JSONChecker()
+
+
+@CHECKERS.register("toml")
+def _toml(node: str | None) -> Checker:
+    return TOMLChecker()
+
 
 _BY_LANGUAGE: dict[str, tuple[str, ...]] = {
     "python": PythonChecker.extensions,
@@ -50,22 +84,7 @@ class CheckerSet:
         return self.get(language) if language else None
 
     def _create(self, language: str) -> Checker:
-        return RedactingChecker(self._bare(language))
-
-    def _bare(self, language: str) -> Checker:
-        if language == "python":
-            return PythonChecker()
-        if language == "javascript":
-            from mechanic.detect.checkers.javascript import JavaScriptChecker
-
-            return JavaScriptChecker(node=self._node)
-        if language == "shell":
-            return ShellChecker()
-        if language == "json":
-            return JSONChecker()
-        if language == "toml":
-            return TOMLChecker()
-        raise KeyError(language)
+        return RedactingChecker(CHECKERS.get(language)(self._node))
 
     def close(self) -> None:
         for checker in self._checkers.values():

@@ -1,11 +1,34 @@
-"""Model backends, one module each, behind the `Backend` interface."""
+"""Model backends, one module each, behind the `Backend` interface.
+
+BACKENDS maps `[llm] backend` to a factory; each factory imports its module when
+called, so a config that never asks a model never loads an HTTP client or llama.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mechanic.config.settings import LLMSettings
+from mechanic.registry import Registry
 from mechanic.repair.backends.base import Backend, Completion
 
-__all__ = ["Backend", "Completion", "create_backend"]
+__all__ = ["BACKENDS", "Backend", "Completion", "create_backend"]
+
+BACKENDS: Registry[Callable[[LLMSettings], Backend]] = Registry("backend")
+
+
+@BACKENDS.register("ollama")
+def _ollama(settings: LLMSettings) -> Backend:
+    from mechanic.repair.backends.ollama import OllamaBackend
+
+    return OllamaBackend(settings)
+
+
+@BACKENDS.register("embedded")
+def _embedded(settings: LLMSettings) -> Backend:
+    from mechanic.repair.backends.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(settings)
 
 
 def create_backend(settings: LLMSettings) -> Backend | None:
@@ -13,12 +36,6 @@ def create_backend(settings: LLMSettings) -> Backend | None:
     Always wrapped so that secret-looking values never reach the model."""
     from mechanic.repair.backends.redacting import RedactingBackend
 
-    if settings.backend == "ollama":
-        from mechanic.repair.backends.ollama import OllamaBackend
-
-        return RedactingBackend(OllamaBackend(settings))
-    if settings.backend == "embedded":
-        from mechanic.repair.backends.embedded import EmbeddedBackend
-
-        return RedactingBackend(EmbeddedBackend(settings))
-    return None
+    if settings.backend == "none":
+        return None
+    return RedactingBackend(BACKENDS.get(settings.backend)(settings))
