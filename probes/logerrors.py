@@ -4,7 +4,6 @@ the log ends: old errors are history, not news."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from typing import Any, ClassVar
 
 from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
+from mechanic.files.tail import Position, Tail
 from mechanic.redact import scrub
 from probes.base import (
     PROBES,
@@ -49,26 +49,19 @@ class LogErrorsProbe(Probe):
 
     def check(self, previous: Mapping[str, Metric]) -> ProbeResult:
         path = self.opts["path"]
+        known = _position(previous)
+        then = previous.get("at")
+        now = time.time()
         try:
-            info = os.stat(path)
+            if known is None or not isinstance(then, int | float):
+                return _first_look(path, now)
+            tail = Tail(path, known)
+            data = tail.read(max_bytes=MAX_READ, whole_lines=False)
         except FileNotFoundError:
             return down(f"log {path} does not exist")
         except OSError as exc:
             return down(f"cannot read log {path}: {exc.strerror}")
-        now = time.time()
-        metrics: dict[str, Metric] = {"offset": info.st_size, "inode": info.st_ino, "at": now}
-        offset, inode, then = previous.get("offset"), previous.get("inode"), previous.get("at")
-        if not isinstance(offset, int) or not isinstance(then, int | float):
-            return ok(f"watching {path} from its current end", matches=0, **metrics)
-        if inode != info.st_ino or info.st_size < offset:
-            offset = 0  # rotated or truncated: the new file is all news
-        start = max(offset, info.st_size - MAX_READ)
-        try:
-            with open(path, "rb") as handle:
-                handle.seek(start)
-                data = handle.read(info.st_size - start)
-        except OSError as exc:
-            return down(f"cannot read log {path}: {exc.strerror}")
+        metrics = _metrics(tail.position, now)
         pattern = re.compile(self.opts["pattern"])
         hits = [
             line for line in data.decode("utf-8", "replace").splitlines() if pattern.search(line)
@@ -84,3 +77,33 @@ class LogErrorsProbe(Probe):
                 **metrics,
             )
         return ok(f"{len(hits)} matching lines since last look", **metrics)
+
+
+def _metrics(position: Position | None, now: float) -> dict[str, Metric]:
+    """Where the log was left, kept as this probe's metrics for its next look."""
+    assert position is not None  # every read leaves one
+    return {
+        "offset": position.offset,
+        "inode": position.inode,
+        "device": position.device,
+        "head": position.head,
+        "at": now,
+    }
+
+
+def _first_look(path: str, now: float) -> ProbeResult:
+    """Old errors are history, not news: note where the log ends."""
+    position = Tail.at(path).position
+    if position is None:
+        return down(f"log {path} does not exist")
+    return ok(f"watching {path} from its current end", matches=0, **_metrics(position, now))
+
+
+def _position(previous: Mapping[str, Metric]) -> Position | None:
+    """Where the last look left the log (None: there was none, or it predates heads)."""
+    offset, inode = previous.get("offset"), previous.get("inode")
+    device, head = previous.get("device"), previous.get("head")
+    numbers = isinstance(offset, int) and isinstance(inode, int) and isinstance(device, int)
+    if not numbers or not isinstance(head, str):
+        return None
+    return Position(device, inode, offset, head)  # type: ignore[arg-type]

@@ -146,3 +146,33 @@ def test_logerrors_counts_new_matching_lines_only(workspace, tmp_path):
     assert outcome(cycle(config), "log").result.metrics["matches"] == 1
     logfile.unlink()
     assert outcome(cycle(config), "log").result.status == "down"
+
+
+def test_logerrors_reads_a_log_rewritten_in_place_from_its_start(workspace, tmp_path):
+    """A log truncated and rewritten past its old length (copytruncate, then a busy
+    app) keeps its inode and grows: only its first bytes tell it is another log."""
+    logfile = tmp_path / "engine.log"
+    logfile.write_text("INFO starting\n" * 50)
+    config = configure(
+        workspace, probe_toml("log", "logerrors", path=str(logfile), pattern="ERROR")
+    )
+    inode = logfile.stat().st_ino
+    assert outcome(cycle(config), "log").result.status == "ok"
+    logfile.write_text("ERROR new 1\nERROR new 2\n" + "INFO padding\n" * 80)
+    assert logfile.stat().st_ino == inode
+    result = outcome(cycle(config), "log").result
+    assert result.metrics["matches"] == 2
+    assert result.status == "degraded" and "ERROR new 2" in result.message
+
+
+def test_logerrors_reads_a_log_replaced_by_a_bigger_file_from_its_start(workspace, tmp_path):
+    logfile = tmp_path / "engine.log"
+    logfile.write_text("INFO starting\n" * 50)
+    config = configure(
+        workspace, probe_toml("log", "logerrors", path=str(logfile), pattern="ERROR")
+    )
+    assert outcome(cycle(config), "log").result.status == "ok"
+    fresh = tmp_path / "engine.log.new"
+    fresh.write_text("ERROR first\n" + "INFO padding\n" * 80)
+    os.replace(fresh, logfile)
+    assert outcome(cycle(config), "log").result.metrics["matches"] == 1
