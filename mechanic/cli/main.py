@@ -404,24 +404,17 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def _follow(path: Path, offset: int, format_line: Callable[[str], str]) -> int:
-    inode = path.stat().st_ino if path.exists() else None
+    from mechanic.files.tail import Tail
+
+    tail = Tail.at(path, offset)  # across rotation and truncation (mechanic/files/tail.py)
     try:
         while True:
             try:
-                info = path.stat()
+                data = tail.read()
             except FileNotFoundError:
-                time.sleep(0.5)
-                continue
-            if info.st_ino != inode or info.st_size < offset:  # rotated or truncated
-                inode, offset = info.st_ino, 0
-            if info.st_size > offset:
-                with open(path, "rb") as handle:
-                    handle.seek(offset)
-                    data = handle.read()
-                complete = data.rfind(b"\n") + 1
-                for line in data[:complete].decode("utf-8", "replace").splitlines():
-                    print(format_line(line), flush=True)
-                offset += complete
+                data = b""
+            for line in data.decode("utf-8", "replace").splitlines():
+                print(format_line(line), flush=True)
             time.sleep(0.5)
     except KeyboardInterrupt:
         return EXIT_OK

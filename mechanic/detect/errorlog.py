@@ -32,6 +32,7 @@ from mechanic.detect.checkers.base import Finding
 from mechanic.detect.discovery import Finder, WatchedFile
 from mechanic.detect.tracebacks import Frame, Trace, clean_lines, normalise_message, parse
 from mechanic.files.hashing import sha256, sha256_file
+from mechanic.files.tail import OpenLog, Position
 from mechanic.files.userfile import open_regular
 from mechanic.store import LogOffset, RuntimeErrorRecord, Store
 
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("mechanic.errorlog")
 
-HEAD_BYTES = 4096  # how much of a log's start identifies it across rotations
 FIRST_READ_BYTES = 1 << 20  # a log seen for the first time: only its last MiB
 MAX_READ_BYTES = 8 << 20  # per file per cycle; a flood beyond this is skipped
 SETTLE_SECONDS = 2.0  # a trace at the end of a log written this recently may grow
@@ -72,9 +72,8 @@ class RuntimeStep:
 # --- tailing ---------------------------------------------------------------
 
 
-def _head(handle, length: int) -> str:
-    handle.seek(0)
-    return sha256(handle.read(min(length, HEAD_BYTES)))
+def _position(known: LogOffset) -> Position:
+    return Position(known.dev, known.ino, known.offset, known.head)
 
 
 class Tail:
@@ -107,56 +106,41 @@ class Tail:
     ) -> list[Occurrence]:
         try:
             with open_regular(path) as handle:
-                info = os.fstat(handle.fileno())
-                key = (info.st_dev, info.st_ino)
-                if key in seen:
+                opened = OpenLog(handle)
+                if opened.key in seen:
                     return []
-                seen.add(key)
-                start = self._start(handle, key, info, errorlog)
-                return self._consume(handle, path, key, info, start, errorlog)
+                seen.add(opened.key)
+                start = self._start(opened, errorlog)
+                return self._consume(opened, path, start, errorlog)
         except OSError as exc:
             log.warning("errorlog.unreadable", log=str(path), error=str(exc))
             return []
 
-    def _start(self, handle, key, info: os.stat_result, errorlog: ErrorLog | None) -> int:
-        known = self.known.get(key)
-        if (
-            known is not None
-            and known.offset <= info.st_size
-            and _head(handle, known.offset) == known.head
-        ):
-            return known.offset
+    def _start(self, opened: OpenLog, errorlog: ErrorLog | None) -> int:
+        known = self.known.get(opened.key)
         if known is not None:
-            log.info("errorlog.restarted", log=known.path, reason="truncated or replaced")
-            return 0
+            start = opened.resume(_position(known))
+            if start == 0 and known.offset > 0:
+                log.info("errorlog.restarted", log=known.path, reason="truncated or replaced")
+            return start
         # A file never seen: a copy of one we read (copy-and-truncate rotation)
         # carries on where that one stopped; otherwise read it only if it is fresh.
         for other in self.known.values():
-            if 0 < other.offset <= info.st_size and _head(handle, other.offset) == other.head:
+            if other.offset > 0 and opened.holds(_position(other)):
                 return other.offset
         max_age = errorlog.max_age_minutes * 60 if errorlog else 0
-        if errorlog is None or info.st_mtime < self.now - max_age:
-            return info.st_size
-        return self._line_start(handle, max(0, info.st_size - FIRST_READ_BYTES))
-
-    @staticmethod
-    def _line_start(handle, offset: int) -> int:
-        if offset == 0:
-            return 0
-        handle.seek(offset - 1)
-        rest = handle.read(1 << 16)
-        newline = rest.find(b"\n")
-        return offset + newline if newline >= 0 else offset
+        if errorlog is None or opened.mtime < self.now - max_age:
+            return opened.size
+        return opened.line_start(max(0, opened.size - FIRST_READ_BYTES))
 
     def _consume(
-        self, handle, path: Path, key, info: os.stat_result, start: int, errorlog
+        self, opened: OpenLog, path: Path, start: int, errorlog: ErrorLog | None
     ) -> list[Occurrence]:
-        end = info.st_size
+        end = opened.size
         if end - start > MAX_READ_BYTES:
             log.warning("errorlog.flood", log=str(path), skipped_bytes=end - MAX_READ_BYTES - start)
-            start = self._line_start(handle, end - MAX_READ_BYTES)
-        handle.seek(start)
-        data = handle.read(end - start)
+            start = opened.line_start(end - MAX_READ_BYTES)
+        data = opened.read(start, end)
         complete = data.rfind(b"\n") + 1
         if complete == 0 and len(data) >= MAX_READ_BYTES:
             # Megabytes with no line end are no trace: step over them rather than
@@ -169,17 +153,17 @@ class Tail:
         occurrences: list[Occurrence] = []
         if data:
             self.read_logs += 1
-            settled = info.st_mtime < self.now - SETTLE_SECONDS
+            settled = opened.mtime < self.now - SETTLE_SECONDS
             chunks = [line + b"\n" for line in data.split(b"\n")[:-1]]
             raw_lines = [chunk.decode("utf-8", "replace") for chunk in chunks]
             traces, pending = parse(clean_lines(raw_lines), final=settled)
             if pending is not None:
                 index = _raw_index(raw_lines, pending)
                 offset = start + sum(len(chunk) for chunk in chunks[:index])
-            occurrences = [Occurrence(str(path), t, info.st_mtime, errorlog) for t in traces]
-        head_length = offset
-        self.saved[key] = LogOffset(
-            key[0], key[1], str(path), offset, _head(handle, head_length), self.now
+            occurrences = [Occurrence(str(path), t, opened.mtime, errorlog) for t in traces]
+        position = opened.position(offset)
+        self.saved[opened.key] = LogOffset(
+            position.device, position.inode, str(path), offset, position.head, self.now
         )
         return occurrences
 

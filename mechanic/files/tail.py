@@ -15,12 +15,12 @@ the same judgement on one open file, for readers of many logs at once
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from mechanic.files.hashing import sha256
 from mechanic.files.userfile import open_regular
 
 HEAD_BYTES = 4096  # how much of a log's start identifies it across rotations
@@ -53,7 +53,7 @@ class OpenLog:
 
     def head(self, length: int) -> str:
         self.handle.seek(0)
-        return hashlib.sha256(self.handle.read(min(length, HEAD_BYTES))).hexdigest()
+        return sha256(self.handle.read(min(length, HEAD_BYTES)))
 
     def holds(self, known: Position) -> bool:
         """Whether this file is at least as long as `known` and starts with the same

@@ -99,6 +99,27 @@ def test_log_follow_prints_new_events_as_they_come(workspace):
         follower.wait()
 
 
+def test_log_follow_reads_a_log_rewritten_in_place_from_its_start(workspace):
+    """Truncated and rewritten past its old length, the log keeps its inode and
+    grows: only its first bytes tell it is new, and it is shown from line one."""
+    workspace.run("once")
+    log_path = Path(workspace.state) / "mechanic.log"
+    command = [sys.executable, "-m", "mechanic", "log", "-f", "-n", "0"]
+    command += ["--config", str(workspace.config_path)]
+    follower = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=workspace.root)
+    try:
+        time.sleep(1.5)
+        size = log_path.stat().st_size
+        with open(log_path, "r+") as handle:  # same file, same inode
+            handle.truncate(0)
+            handle.write("rewritten: the first line\n" + "padding\n" * (size // 8 + 10))
+        line = follower.stdout.readline()
+        assert line.strip() == "rewritten: the first line"
+    finally:
+        follower.kill()
+        follower.wait()
+
+
 def test_protect_edits_the_list_and_keeps_comments(workspace):
     workspace.config_path.write_text(
         "# my notes about this config\n"
