@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import select
 import subprocess
 import sys
 import time
@@ -99,22 +100,28 @@ def test_log_follow_prints_new_events_as_they_come(workspace):
         follower.wait()
 
 
+def _line_within(stream, seconds: float) -> str:
+    ready, _, _ = select.select([stream], [], [], seconds)
+    assert ready, f"no line within {seconds:g}s"
+    return stream.readline()
+
+
 def test_log_follow_reads_a_log_rewritten_in_place_from_its_start(workspace):
     """Truncated and rewritten past its old length, the log keeps its inode and
     grows: only its first bytes tell it is new, and it is shown from line one."""
     workspace.run("once")
     log_path = Path(workspace.state) / "mechanic.log"
-    command = [sys.executable, "-m", "mechanic", "log", "-f", "-n", "0"]
+    command = [sys.executable, "-m", "mechanic", "log", "-f", "-n", "1"]
     command += ["--config", str(workspace.config_path)]
     follower = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=workspace.root)
     try:
-        time.sleep(1.5)
+        assert "cycle.done" in _line_within(follower.stdout, 60)  # it is following now
+        time.sleep(1)
         size = log_path.stat().st_size
         with open(log_path, "r+") as handle:  # same file, same inode
             handle.truncate(0)
             handle.write("rewritten: the first line\n" + "padding\n" * (size // 8 + 10))
-        line = follower.stdout.readline()
-        assert line.strip() == "rewritten: the first line"
+        assert _line_within(follower.stdout, 60).strip() == "rewritten: the first line"
     finally:
         follower.kill()
         follower.wait()
