@@ -31,15 +31,11 @@ from mechanic.repair.rungs.deterministic import rung
 from mechanic.repair.runtests import validator_for
 from mechanic.repair.validate import Candidate
 from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
-from mechanic.write import gate as writegate
-from mechanic.write import gitcommit, review
+from mechanic.write import gitcommit, pending
+from mechanic.write.gate import WriteGate
 from mechanic.write.textfile import NotText, decode
-from mechanic.write.transaction import (
-    Recovered,
-    recover_interrupted,
-    restore_backup,
-    settle,
-)
+from mechanic.write.transaction import Recovered
+from mechanic.write.writer import Writer
 from probes.health import ProbeOutcome, remediate, run_cycle_probes
 from probes.remediation import FixAction, run_on_fix
 
@@ -92,12 +88,14 @@ def run_cycle(
     dry_run: bool = False,
     only: Iterable[Path] | None = None,
     quiet_seconds: float = 0.0,
+    gate: WriteGate | None = None,
 ) -> CycleReport:
     """Check every watched file and repair what the limits allow.
 
     `only` (paths) makes it a targeted check: just those files are looked at.
     `quiet_seconds` holds back the repair of a file modified more recently than
     that: someone may be typing in it (the daemon passes [mechanic] quiet_seconds).
+    `gate` carries the daemon's stop request and veto to every write.
     """
     with cycle_lock(config.mechanic.state_dir):
         # With the lock held no cycle is under way, so an unfinished row is one
@@ -105,7 +103,7 @@ def run_cycle(
         for cycle_id in store.finish_unfinished_cycles(ABANDONED):
             log.warning("cycle.abandoned", cycle=cycle_id, error=ABANDONED)
         targets = None if only is None else {Path(p) for p in only}
-        cycle = _Cycle(config, store, dry_run, targets, quiet_seconds)
+        cycle = _Cycle(config, store, dry_run, targets, quiet_seconds, gate)
         try:
             return cycle.run()
         except Exception as exc:
@@ -121,11 +119,14 @@ class _Cycle:
         dry_run: bool,
         only: set[Path] | None = None,
         quiet_seconds: float = 0.0,
+        gate: WriteGate | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.dry_run = dry_run
         self.finder = Finder(config)
+        # Every write of this cycle, by every rung, goes through this one writer.
+        self.writer = Writer.for_config(config, guard=self.finder.guard, gate=gate)
         self.only = only
         self.quiet_seconds = quiet_seconds
         self.zero_token_left = ZERO_TOKEN_CYCLE_SECONDS
@@ -144,7 +145,6 @@ class _Cycle:
 
     def _run(self) -> CycleReport:
         started = time.monotonic()
-        review.set_mode(self.config.mechanic.apply)  # every rung's writes follow it
         cycle_id = self.cycle_id = self.store.start_cycle(dry_run=self.dry_run)
         log.info(
             "cycle.start",
@@ -156,8 +156,7 @@ class _Cycle:
         with CheckerSet(node=self.config.mechanic.node) as checkers:
             # Under the cycle lock, before anything is read: finish what a killed run
             # began, and put on the record every fix it wrote but did not record.
-            recovered = recover_interrupted(
-                self.config.mechanic.backup_dir,
+            recovered = self.writer.recover(
                 checkers.get,
                 lambda item: record_recovered(self.store, item, cycle_id),
             )
@@ -408,7 +407,7 @@ class _Cycle:
             # be held): the zero-token search is deterministic and would find the same
             # edits again, so it is not run on this content; the model rungs are.
             return False
-        if self.zero_token_left <= 0 or writegate.stop_requested():
+        if self.zero_token_left <= 0 or self.writer.stopping():
             return False
         started = time.monotonic()
         settings = self.config.mechanic
@@ -417,14 +416,14 @@ class _Cycle:
             watched.root,
             watched.real,
             skip=(settings.state_dir, settings.backup_dir),
+            stop=self.writer.gate.stop,
         )
         try:
             outcome = rung.try_zero_token(
                 watched.real,
                 finding,
                 checkers,
-                backup_dir=self.config.mechanic.backup_dir,
-                guard=self.finder.guard,
+                writer=self.writer,
                 dry_run=self.dry_run,
                 budget_seconds=min(rung.BUDGET_SECONDS, self.zero_token_left),
                 validate=validate,
@@ -503,10 +502,10 @@ class _Cycle:
                     self._backend_down(report, candidates, backend, exc)
                     return
             ladder = Ladder(
-                self.config, self.store, backend, checkers, self.finder.guard, self.alerts.append
+                self.config, self.store, backend, checkers, self.writer, self.alerts.append
             )
             for index, candidate in enumerate(candidates):
-                if writegate.stop_requested():
+                if self.writer.stopping():
                     for rest in candidates[index:]:
                         reason = "mechanic is stopping: the model was not asked"
                         self._record(report, _not_attempted(rest, backend, reason))
@@ -554,14 +553,14 @@ class _Cycle:
             if record.outcome == "applied":
                 self._take_back(record)  # a store that fails touches no file
             raise
-        settle(self.config.mechanic.backup_dir, record.intent)  # on the record: the intent goes
-        if record.outcome == "applied" and self.config.mechanic.git_commit:
+        self.writer.settle(record.intent)  # on the record: the intent goes
+        if record.outcome == "applied" and self.writer.git_commit:
             record.reason += f"; {gitcommit.commit_fix(record, self.config)}"
             self.store.set_attempt_reason(record.id, record.reason)
         report.attempts.append(record)
         if record.outcome == "pending":
             patch = self.store.add_pending(
-                record, review.fix_path(self.config.mechanic.backup_dir, record.new_sha or "")
+                record, pending.fix_path(self.config.mechanic.backup_dir, record.new_sha or "")
             )
             log.info("repair.kept_for_review", file=record.path, patch=patch)
         asked = record.prompt_tokens is not None or record.outcome != "skipped"
@@ -593,16 +592,14 @@ class _Cycle:
         try:
             current = read_regular(target)
             if record.backup_path and sha256(current) == record.new_sha:
-                restore_backup(
+                self.writer.restore_backup(
                     target,
                     backup=Path(record.backup_path),
                     expected=current,
-                    guard=self.finder.guard,
-                    backup_dir=self.config.mechanic.backup_dir,
                     original_sha=record.old_sha,
                 )
                 # Nothing to record any more: the file holds its original bytes.
-                settle(self.config.mechanic.backup_dir, record.intent)
+                self.writer.settle(record.intent)
                 log.error("repair.taken_back", file=record.path, reason="the store failed")
         except (OSError, Refused) as exc:
             log.error("repair.take_back_failed", file=record.path, error=str(exc))

@@ -214,7 +214,7 @@ def _privacy(config: Config) -> Iterator[Check]:
     it did not create."""
     from mechanic.log import LOG_NAME
     from mechanic.write.journal import intents_dir
-    from mechanic.write.review import fix_path
+    from mechanic.write.pending import fix_path
 
     state, backups = config.mechanic.state_dir, config.mechanic.backup_dir
     folders = [state, backups, intents_dir(backups), fix_path(backups, "").parent]

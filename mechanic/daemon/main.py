@@ -41,7 +41,7 @@ from mechanic.detect.discovery import Finder, Guard
 from mechanic.errors import ConfigError, CycleBusy, DaemonRunning, MechanicError
 from mechanic.files.atomic import write_atomic
 from mechanic.files.locks import is_held, pid_lock
-from mechanic.write import gate as writegate
+from mechanic.write.gate import WriteGate
 
 log = structlog.get_logger("mechanic.daemon")
 
@@ -122,6 +122,8 @@ class Daemon:
         self.watcher: Watcher | None = None
         self.scheduler: BackgroundScheduler | None = None
         self._stop = threading.Event()
+        # The one stop event: set by SIGTERM, it reaches every write of every cycle.
+        self.gate = WriteGate(self._stop, self._veto)
         self._reload = threading.Event()
         self._busy = threading.Event()
         self._cycle_began: float | None = None  # monotonic start of the cycle under way
@@ -136,7 +138,6 @@ class Daemon:
         state_dir = self.config.mechanic.state_dir
         with daemon_lock(state_dir):
             self._install_signals()
-            writegate.set_veto(self._veto)
             log.info(
                 "daemon.start",
                 pid=os.getpid(),
@@ -181,7 +182,7 @@ class Daemon:
             self.watcher.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
-        finished = writegate.request_stop(timeout=WRITE_WAIT_SECONDS)
+        finished = self.gate.request_stop(timeout=WRITE_WAIT_SECONDS)
         deadline = time.monotonic() + STOP_WAIT_SECONDS
         while self._busy.is_set() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -214,7 +215,7 @@ class Daemon:
         from mechanic.cycle import run_cycle
         from mechanic.store import Store
 
-        if writegate.stop_requested():
+        if self.gate.stop_requested():
             return
         config = self.config  # the config as it is now; a reload applies to the next cycle
         only = None if only is None else list(only)
@@ -224,7 +225,11 @@ class Daemon:
         try:
             with Store.open(config.mechanic.state_dir) as store:
                 report = run_cycle(
-                    config, store, only=only, quiet_seconds=config.mechanic.quiet_seconds
+                    config,
+                    store,
+                    only=only,
+                    quiet_seconds=config.mechanic.quiet_seconds,
+                    gate=self.gate,
                 )
         except CycleBusy as exc:
             log.warning("cycle.busy", error=str(exc))
@@ -437,5 +442,4 @@ def run(config_path: Path) -> int:
     from mechanic.store import Store
 
     Store.open(config.mechanic.state_dir).close()  # an unusable store stops it here (exit 2)
-    writegate.reset()
     return Daemon(config).run()

@@ -28,7 +28,6 @@ from mechanic.alerts import Alert
 from mechanic.config.settings import Config
 from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.checkers.base import Finding
-from mechanic.detect.discovery import Guard
 from mechanic.errors import BackendError
 from mechanic.files.hashing import sha256
 from mechanic.files.userfile import read_regular
@@ -48,6 +47,7 @@ from mechanic.repair.runtests import FixValidator, validator_for
 from mechanic.repair.validate import Candidate, Work, read_work, validate_and_apply
 from mechanic.store import AttemptRecord, Store
 from mechanic.write.textfile import NotText, decode, encode
+from mechanic.write.writer import Writer
 
 log = structlog.get_logger("mechanic.ladder")
 
@@ -152,16 +152,18 @@ class Ladder:
         store: Store,
         backend: Backend | None,
         checkers: CheckerSet,
-        guard: Guard,
+        writer: Writer,
         alert: Callable[[Alert], None] | None = None,
     ) -> None:
-        """`alert` takes the alert for a file struck out (the cycle sends them)."""
+        """`writer` writes every fix (the cycle's); `alert` takes the alert for a
+        file struck out (the cycle sends them)."""
         self.config = config
         self.alert = alert
         self.store = store
         self.backend = backend
         self.checkers = checkers
-        self.guard = guard
+        self.writer = writer
+        self.guard = writer.guard
         self.mode = config.repair.mode
 
     def rungs(self) -> list[str]:
@@ -215,8 +217,7 @@ class Ladder:
                         work,
                         proposal.text,
                         record,
-                        backup_dir=self.config.mechanic.backup_dir,
-                        guard=self.guard,
+                        writer=self.writer,
                         max_file_kb=self.config.mechanic.max_file_kb,
                         validate=self._validator(candidate),
                     )
@@ -318,6 +319,7 @@ class Ladder:
             candidate.file.root,
             candidate.file.real,
             skip=(settings.state_dir, settings.backup_dir),
+            stop=self.writer.gate.stop,
         )
 
     def _ask(self, work: Work, record: AttemptRecord, prompt: Prompt, *, rung: str, where: str):

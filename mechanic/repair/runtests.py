@@ -32,6 +32,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -42,7 +43,6 @@ import structlog
 
 from mechanic.config.settings import WatchRoot
 from mechanic.files.userfile import copy_regular
-from mechanic.write import gate as writegate
 
 log = structlog.get_logger("mechanic.validation")
 
@@ -105,7 +105,7 @@ def _limits(cpu_seconds: int, memory_bytes: int) -> str:
     return ",".join(f"{kind},{soft},{hard}" for kind, (soft, hard) in limits)
 
 
-def _wait_unreaped(pid: int, timeout: float) -> bool:
+def _wait_unreaped(pid: int, timeout: float, stop: threading.Event | None = None) -> bool:
     """Wait up to `timeout` for `pid` to exit, leaving it a zombie (WNOWAIT).
     True when it exited."""
     deadline = time.monotonic() + timeout
@@ -116,7 +116,7 @@ def _wait_unreaped(pid: int, timeout: float) -> bool:
                 return True
         except ChildProcessError:
             return True
-        if time.monotonic() >= deadline or writegate.stop_requested():
+        if time.monotonic() >= deadline or (stop is not None and stop.is_set()):
             return False  # a stopping daemon ends the test run now, not at its timeout
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(delay * 2, 0.2)
@@ -136,8 +136,10 @@ def run_command(
     memory_mb: int,
     env: dict[str, str],
     scratch: Path,
+    stop: threading.Event | None = None,
 ) -> RunResult:
-    """Run `args` in `cwd` with limits; kill its process group at `timeout`."""
+    """Run `args` in `cwd` with limits; kill its process group at `timeout`, or
+    as soon as `stop` (the daemon's stop request) is set."""
     args, junit = _with_junit(args, scratch / f"{name}-junit.xml")
     output = scratch / f"{name}.out"
     started = time.monotonic()
@@ -157,7 +159,7 @@ def run_command(
             )
         except OSError as exc:
             return RunResult(name, None, False, {}, "", 0.0, error=f"cannot run {args[0]}: {exc}")
-        timed_out = not _wait_unreaped(process.pid, timeout)
+        timed_out = not _wait_unreaped(process.pid, timeout, stop)
         # The leader is dead or still running but not yet reaped, so its pid (the
         # group's id) cannot have been reused: killing the group is safe.
         _kill_group(process.pid)  # at the timeout, or whatever it left running
@@ -311,6 +313,7 @@ class FixValidator:
     skip: tuple[Path, ...] = ()  # folders never copied (mechanic's state and backups)
     summary: str = ""
     runs: list[RunResult] = field(default_factory=list)
+    stop: threading.Event | None = None  # the daemon's stop request ends a run at once
 
     def commands(self) -> list[tuple[str, tuple[str, ...]]]:
         found = [("smoke", self.watch.smoke_cmd), ("tests", self.watch.test_cmd)]
@@ -350,6 +353,7 @@ class FixValidator:
                 memory_mb=self.watch.test_memory_mb,
                 env=env,
                 scratch=scratch,
+                stop=self.stop,
             )
             log.info(
                 "validation.run",
@@ -411,11 +415,16 @@ def _environment(tree: Path) -> dict[str, str]:
 
 
 def validator_for(
-    watches: Iterable[WatchRoot], root: Path, target: Path, *, skip: tuple[Path, ...] = ()
+    watches: Iterable[WatchRoot],
+    root: Path,
+    target: Path,
+    *,
+    skip: tuple[Path, ...] = (),
+    stop: threading.Event | None = None,
 ) -> FixValidator | None:
     """The validator for a file under `root` (resolved), or None when its watch
     root sets neither test_cmd nor smoke_cmd."""
     for watch in watches:
         if Path(os.path.realpath(watch.path)) == root and (watch.test_cmd or watch.smoke_cmd):
-            return FixValidator(watch, target, skip)
+            return FixValidator(watch, target, skip, stop=stop)
     return None

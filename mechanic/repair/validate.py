@@ -19,7 +19,8 @@ from mechanic.repair.guard import meaning
 from mechanic.repair.runtests import FixValidator
 from mechanic.store import AttemptRecord
 from mechanic.write.textfile import NotText, TextFormat, decode, encode
-from mechanic.write.transaction import apply_fix
+from mechanic.write.transaction import refused_by_check
+from mechanic.write.writer import Writer
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,7 @@ def validate_and_apply(
     text: str,
     record: AttemptRecord,
     *,
-    backup_dir: Path,
-    guard: Guard,
+    writer: Writer,
     max_file_kb: int,
     validate: FixValidator | None = None,
 ) -> None:
@@ -81,8 +81,9 @@ def validate_and_apply(
     guard (mechanic/repair/guard/meaning.py: only the faulty region changes, nothing added, dropped
     or renamed); no new static error (and, for a static finding, that error gone);
     the root's tests in a throwaway copy (`validate`, where test_cmd/smoke_cmd is
-    set). The transaction checks again and writes (or, in review mode, keeps it
-    pending). Sets the record's outcome, reason, backup and diff."""
+    set). The checker runs once: the transaction writes exactly the bytes it
+    passed (or, in review mode, keeps them pending). Sets the record's outcome,
+    reason, backup and diff."""
     try:
         fixed = encode(text, work.fmt)
     except UnicodeEncodeError as exc:
@@ -93,14 +94,10 @@ def validate_and_apply(
         record.outcome, record.reason = "rejected", "the candidate is the file unchanged"
         return
     record.new_sha = sha256(fixed)
-    problem = work.checker.check_source(work.target, fixed)
-    if problem is not None:
-        where = f"line {problem.line}: " if problem.line else ""
+    checked = writer.check(work.target, fixed, work.checker)
+    if isinstance(checked, Finding):
         record.outcome = "reverted"
-        record.reason = (
-            f"the fix fails the {work.checker.language} check ({where}{problem.message});"
-            " it was never written and the original is kept"
-        )
+        record.reason = refused_by_check(work.checker, checked)
         return
     try:
         refused = meaning.refusal(
@@ -118,13 +115,11 @@ def validate_and_apply(
     if refused:
         record.outcome, record.reason = "rejected", refused
         return
-    result = apply_fix(
+    result = writer.apply(
         work.target,
         original=work.original,
-        fixed=fixed,
+        fixed=checked,
         checker=work.checker,
-        backup_dir=backup_dir,
-        guard=guard,
         validate=validate,
         attempt=record.to_dict(),
     )

@@ -8,50 +8,21 @@ made from, and instead of writing, the fixed bytes go to
 through the same transaction (refused if the file changed since); `mechanic
 reject ID` drops it.
 
-The mode is process-wide, like the write gate: each cycle sets it from its
-config, so every rung that calls the transaction honours it without knowing.
+The mode is one field of the cycle's Writer (mechanic/write/writer.py), built
+from the config: every rung writes through it, so every rung honours it
+without knowing. The bytes are kept by mechanic/write/pending.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from pathlib import Path
 
 from mechanic.errors import ReviewError
-from mechanic.files import private
-from mechanic.files.atomic import write_atomic
 from mechanic.files.hashing import sha256
 from mechanic.files.names import shown
 from mechanic.files.userfile import read_regular
-
-_mode = "auto"
-
-
-def set_mode(mode: str) -> None:
-    global _mode
-    _mode = mode
-
-
-def holding() -> bool:
-    """True when validated fixes are to be kept for review, not written."""
-    return _mode == "review"
-
-
-def fix_path(backup_dir: Path, new_sha: str) -> Path:
-    return backup_dir / "pending" / f"{new_sha}.fix"
-
-
-def keep(fixed: bytes, new_sha: str, backup_dir: Path) -> Path:
-    """Store the fixed bytes durably under their hash; raises OSError."""
-    path = fix_path(backup_dir, new_sha)
-    private.make_folder(path.parent)
-    # A whole fixed file, as private as the backups beside it; `.part` is the
-    # name recovery clears when a dead process left it.
-    part = path.with_name(f".{path.name}.{os.getpid()}.part")
-    write_atomic(path, fixed, mode=private.FILE_MODE, temp=part)
-    return path
 
 
 def accept(config, store, patch_id: int):
@@ -59,9 +30,10 @@ def accept(config, store, patch_id: int):
     attempt record (outcome `applied`, or why not). Raises ReviewError when the
     patch cannot even be tried."""
     from mechanic.detect.checkers import CheckerSet
-    from mechanic.detect.discovery import Guard
+    from mechanic.errors import Refused
     from mechanic.store import AttemptRecord
-    from mechanic.write.transaction import Refused, apply_fix, read_backup
+    from mechanic.write.transaction import read_backup
+    from mechanic.write.writer import Writer
 
     patch = _open_patch(store, patch_id)
     target = Path(patch["path"])
@@ -93,16 +65,13 @@ def accept(config, store, patch_id: int):
         model=origin.model if origin else None,
         started_at=time.time(),
     )
-    guard = Guard(config.mechanic.protected, [w.path for w in config.watches])
+    writer = Writer.for_config(config, review=False)  # a person decided: it is written
     with CheckerSet(node=config.mechanic.node) as checkers:
-        result = apply_fix(
+        result = writer.apply(
             target,
             original=current,
             fixed=fixed,
             checker=checkers.get(patch["language"]),
-            backup_dir=config.mechanic.backup_dir,
-            guard=guard,
-            review=False,
             attempt=record.to_dict(),
         )
     record.outcome = result.outcome

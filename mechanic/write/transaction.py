@@ -49,9 +49,8 @@ from mechanic.files.atomic import fsync_dir, write_temp
 from mechanic.files.hashing import sha256
 from mechanic.files.names import fit
 from mechanic.files.userfile import NotRegularFile, open_regular, read_regular
-from mechanic.write import gate as writegate
-from mechanic.write import journal
-from mechanic.write import review as review_mode
+from mechanic.write import journal, pending
+from mechanic.write.gate import WriteGate
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,32 @@ class TxResult:
     # An applied write's intent, kept until its attempt row is committed: the
     # recorder calls settle(backup_dir, intent) right after the commit.
     intent: str | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Bytes for `target` that passed `checker` in memory. Only `check` makes
+    one, and the transaction writes exactly `data`: what was checked is what is
+    written, so a caller that checked first (to judge the fix further before
+    writing) does not have the checker run twice."""
+
+    target: Path
+    data: bytes
+    checker: Checker
+
+
+def check(target: Path, fixed: bytes, checker: Checker) -> Checked | Finding:
+    """Run `checker` once on the bytes about to be written: a Checked to hand to
+    `apply_fix`, or the Finding that says why they may never be written."""
+    problem = checker.check_source(target, fixed)
+    return Checked(target, fixed, checker) if problem is None else problem
+
+
+def refused_by_check(checker: Checker, problem: Finding) -> str:
+    return (
+        f"the fix fails the {checker.language} check ({_short(problem)});"
+        " it was never written and the original is kept"
+    )
 
 
 def unified_diff(path: Path, old: bytes, new: bytes) -> str:
@@ -234,40 +259,43 @@ def apply_fix(
     target: Path,
     *,
     original: bytes,
-    fixed: bytes,
+    fixed: bytes | Checked,
     checker: Checker,
     backup_dir: Path,
     guard: Guard,
     validate: Callable[[bytes], str | None] | None = None,
-    review: bool | None = None,
+    review: bool = False,
     attempt: Mapping[str, Any] | None = None,
+    gate: WriteGate | None = None,
 ) -> TxResult:
     """Write `fixed` over `target` (which must still hold `original`) if and only
     if it passes `checker` (and `validate`, which returns a problem or None);
-    see the module docstring for the sequence. With `review` (by default the
-    process-wide mode, mechanic/write/review.py) a fix that would be written is kept
-    as a pending patch instead: outcome "pending", nothing written.
+    see the module docstring for the sequence. `fixed` already `check`ed (a
+    Checked for this target and checker) is not checked again in memory. With
+    `review` a fix that would be written is kept as a pending patch instead:
+    outcome "pending", nothing written. `gate` is the daemon's stop and veto
+    (mechanic/write/gate.py); without one, nothing can stop this write but
+    its own checks. Callers go through mechanic/write/writer.py, which passes
+    all of these from one place.
 
     `attempt` is what the attempt row will say (an AttemptRecord's fields: path,
     language, error, rung, backend, model...), kept in the intent so that
     recovery can record the fix should this process die before its caller
     does. An "applied" result carries its `intent`: the caller records the
     attempt with it, then calls `settle`."""
-    old_sha, new_sha = sha256(original), sha256(fixed)
+    data = fixed.data if isinstance(fixed, Checked) else fixed
+    old_sha, new_sha = sha256(original), sha256(data)
     if refusal := guard.refusal(target):
         return TxResult("skipped", f"{refusal}: never written", old_sha=old_sha)
-    problem = checker.check_source(target, fixed)
-    if problem is not None:
-        return TxResult(
-            "reverted",
-            f"the fix fails the {checker.language} check ({_short(problem)});"
-            " it was never written and the original is kept",
-            old_sha=old_sha,
-            new_sha=new_sha,
-        )
+    if not (isinstance(fixed, Checked) and fixed.target == target and fixed.checker is checker):
+        checked = check(target, data, checker)
+        if isinstance(checked, Finding):
+            return TxResult(
+                "reverted", refused_by_check(checker, checked), old_sha=old_sha, new_sha=new_sha
+            )
     if validate is not None:
         try:
-            refused = validate(fixed)
+            refused = validate(data)
         except Exception as exc:  # a validator that breaks cannot vouch for the fix
             refused = f"validation failed to run: {type(exc).__name__}: {exc}"
         if refused is not None:
@@ -279,16 +307,16 @@ def apply_fix(
             )
     # A stopping daemon starts no write (and waits for one under way to end); a
     # file protected by a config edit since the cycle began is not written.
-    with writegate.write_gate(target) as refusal:
+    with (gate or WriteGate()).entered(target) as refusal:
         if refusal is not None:
             return TxResult("skipped", refusal, old_sha=old_sha)
         return _write_fix(
             target,
             original=original,
-            fixed=fixed,
+            fixed=data,
             checker=checker,
             backup_dir=backup_dir,
-            hold=review_mode.holding() if review is None else review,
+            hold=review,
             attempt=attempt,
         )
 
@@ -317,7 +345,7 @@ def _write_fix(
         return TxResult("skipped", f"cannot read the file again: {exc}", old_sha=old_sha)
     if hold:  # review mode: everything a write needs is settled; a person decides
         try:
-            review_mode.keep(fixed, new_sha, backup_dir)
+            pending.keep(fixed, new_sha, backup_dir)
         except OSError as exc:
             return TxResult("skipped", f"the fix could not be kept for review: {exc}")
         return TxResult(
@@ -609,6 +637,7 @@ def restore_version(
     backup_dir: Path,
     guard: Guard,
     attempt: Mapping[str, Any] | None = None,
+    gate: WriteGate | None = None,
 ) -> TxResult:
     """Bring back a file's last good version, on a person's request (`mechanic
     restore`). The same sequence as a fix: the good version must pass the check,
@@ -626,4 +655,5 @@ def restore_version(
         guard=guard,
         review=False,
         attempt=attempt,
+        gate=gate,
     )

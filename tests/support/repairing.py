@@ -13,6 +13,7 @@ from mechanic.repair.backends import create_backend
 from mechanic.repair.ladder import Ladder
 from mechanic.repair.validate import Candidate
 from mechanic.store import AttemptRecord, Store
+from mechanic.write.writer import Writer
 
 
 def attempt(workspace, path: Path, **config) -> AttemptRecord:
@@ -32,7 +33,13 @@ def attempt(workspace, path: Path, **config) -> AttemptRecord:
         try:
             backend.prepare()
             with tempfile.TemporaryDirectory() as state, Store.open(Path(state)) as store:
-                ladder = Ladder(settings, store, backend, checkers, finder.guard)
+                ladder = Ladder(
+                    settings,
+                    store,
+                    backend,
+                    checkers,
+                    Writer.for_config(settings, guard=finder.guard),
+                )
                 ladder.run(Candidate(watched, finding), records.append)
         finally:
             backend.close()

@@ -31,6 +31,7 @@ from mechanic.repair.validate import Candidate, read_work
 from mechanic.store import Store
 from mechanic.write import journal, transaction
 from mechanic.write.transaction import Refused, apply_fix, recover_interrupted, restore_backup
+from mechanic.write.writer import Writer
 
 BROKEN = b"def f(:\n    return 1\n"
 FIXED = b"def f():\n    return 1\n"
@@ -135,7 +136,7 @@ def one(step: str, root: Path, what: str) -> dict:
             report["reason"] = read_work(Candidate(watched, finding), checker, guard)
         else:
             with CheckerSet() as checkers:
-                found = try_zero_token(target, finding, checkers, backup_dir=backups, guard=guard)
+                found = try_zero_token(target, finding, checkers, writer=Writer(backups, guard))
             report["reason"] = "nothing attempted" if found is None else found.reason
     elif step == "validation":  # the tests run in a copy while the file is swapped
         result = fix(target, backups, guard, validate=lambda _fixed: swap(target, what))

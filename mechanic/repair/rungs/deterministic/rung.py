@@ -19,7 +19,6 @@ import structlog
 
 from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.checkers.base import Finding
-from mechanic.detect.discovery import Guard
 from mechanic.files.hashing import sha256
 from mechanic.files.userfile import read_regular
 from mechanic.repair.baseline import Baseline
@@ -28,7 +27,8 @@ from mechanic.repair.prompt import error_text
 from mechanic.repair.rungs.deterministic.search import LANGUAGES, search
 from mechanic.store import AttemptRecord
 from mechanic.write.textfile import NotText, decode, encode
-from mechanic.write.transaction import apply_fix, unified_diff
+from mechanic.write.transaction import unified_diff
+from mechanic.write.writer import Writer
 
 log = structlog.get_logger("mechanic.fixers")
 
@@ -52,8 +52,7 @@ def try_zero_token(
     finding: Finding,
     checkers: CheckerSet,
     *,
-    backup_dir: Path,
-    guard: Guard,
+    writer: Writer,
     dry_run: bool = False,
     budget_seconds: float = BUDGET_SECONDS,
     validate: Callable[[bytes], str | None] | None = None,
@@ -67,7 +66,7 @@ def try_zero_token(
     not one this rung handles. `validate` (the root's tests, mechanic/repair/runtests.py) is
     passed to the transaction: a zero-token fix must pass them like any other.
     `baseline` (the last good version) and `max_file_kb` are the meaning guard's."""
-    if not applies_to(finding) or guard.is_protected(target):
+    if not applies_to(finding) or writer.guard.is_protected(target):
         return None
     started_at, started = time.time(), time.monotonic()
     try:
@@ -131,13 +130,11 @@ def try_zero_token(
         started_at=started_at,
         rung="deterministic",
     )
-    result = apply_fix(
+    result = writer.apply(
         target,
         original=original,
         fixed=fixed_bytes,
         checker=checker,
-        backup_dir=backup_dir,
-        guard=guard,
         validate=validate,
         attempt=record.to_dict(),
     )
