@@ -453,13 +453,12 @@ def _read_or_empty(path: Path) -> bytes:
 
 
 def cmd_revert(args: argparse.Namespace) -> int:
-    from mechanic.detect.discovery import Guard
     from mechanic.errors import Refused
     from mechanic.files.hashing import sha256
     from mechanic.files.userfile import read_regular
     from mechanic.repair.ladder import refuse
     from mechanic.store import Store
-    from mechanic.write.transaction import restore_backup, settle
+    from mechanic.write.writer import Writer
 
     config = _config(args)
     _setup_logging(config, quiet=True)
@@ -478,7 +477,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
             print(f"mechanic: attempt #{attempt.id} was already reverted", file=sys.stderr)
             return EXIT_BROKEN
         target = Path(attempt.path)
-        guard = Guard(config.mechanic.protected, [w.path for w in config.watches])
+        writer = Writer.for_config(config, review=False)  # a person asked for it
         try:
             current = read_regular(target)
         except OSError as exc:
@@ -492,19 +491,17 @@ def cmd_revert(args: argparse.Namespace) -> int:
             )
             return EXIT_BROKEN
         try:
-            intent = restore_backup(
+            intent = writer.restore_backup(
                 target,
                 backup=Path(attempt.backup_path),
                 expected=current,
-                guard=guard,
-                backup_dir=config.mechanic.backup_dir,
                 original_sha=attempt.old_sha,
                 undoes=attempt.id,
             )
         except Refused as exc:  # main prints it; the user asked for a revert
             raise Refused(f"not reverted: {exc}") from None
         store.mark_undone(attempt.id)
-        settle(config.mechanic.backup_dir, intent)
+        writer.settle(intent)
         # Taken back by a person: never re-applied by itself (memory, examples, rungs).
         restored = _read_or_empty(target)
         refuse(
@@ -689,7 +686,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
     from mechanic.cycle import cycle_lock
     from mechanic.store import Store
     from mechanic.write import gitcommit, review
-    from mechanic.write.transaction import settle
+    from mechanic.write.writer import Writer
     from probes.remediation import run_on_fix
 
     config = _config(args)
@@ -699,11 +696,12 @@ def cmd_accept(args: argparse.Namespace) -> int:
         if store.pending_patch(args.patch) is None:
             print(f"mechanic: {_unknown_id(store, 'pending patch', args.patch)}", file=sys.stderr)
             return EXIT_BROKEN
-        record = review.accept(config, store, args.patch)
-        if record.outcome == "applied" and config.mechanic.git_commit:
+        writer = Writer.for_config(config, review=False)  # a person decided: it is written
+        record = review.accept(config, store, args.patch, writer)
+        if record.outcome == "applied" and writer.git_commit:
             record.reason += f"; {gitcommit.commit_fix(record, config)}"
         store.record_attempt(record)
-        settle(config.mechanic.backup_dir, record.intent)  # on the record: the intent goes
+        writer.settle(record.intent)  # on the record: the intent goes
         if record.outcome == "applied":
             patch = store.pending_patch(args.patch)
             store.decide_pending(args.patch, "accepted", record.id)
@@ -791,20 +789,19 @@ def cmd_retry(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from mechanic.cycle import cycle_lock
     from mechanic.detect.checkers import CheckerSet, language_of
-    from mechanic.detect.discovery import Guard
     from mechanic.files.hashing import sha256
     from mechanic.files.userfile import read_regular
     from mechanic.repair.baseline import git_head_version
     from mechanic.store import AttemptRecord, Store
-    from mechanic.write.transaction import restore_version, settle
+    from mechanic.write.writer import Writer
 
     config = _config(args)
     _setup_logging(config, quiet=True)
     path = Path(args.file).expanduser().absolute()
     real = Path(os.path.realpath(path))
-    guard = Guard(config.mechanic.protected, [w.path for w in config.watches])
+    writer = Writer.for_config(config, review=False)  # a person asked for it
     language = language_of(real)
-    if guard.is_protected(path) or language is None:
+    if writer.guard.is_protected(path) or language is None:
         why = "is protected or outside every watch root" if language else "has no checker"
         print(f"mechanic: {shown(path)} {why}: not restored", file=sys.stderr)
         return EXIT_BROKEN
@@ -834,20 +831,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
             started_at=time.time(),
             rung="restore",
         )
-        result = restore_version(
+        result = writer.restore_version(
             real,
             current=current,
             good=good,
             checker=checkers.get(language),
-            backup_dir=config.mechanic.backup_dir,
-            guard=guard,
             attempt=record.to_dict(),
         )
         record.outcome, record.reason = result.outcome, result.reason
         record.backup_path = str(result.backup_path) if result.backup_path else None
         record.diff, record.new_sha, record.intent = result.diff, result.new_sha, result.intent
         store.record_attempt(record)
-        settle(config.mechanic.backup_dir, record.intent)
+        writer.settle(record.intent)
         if result.outcome == "applied":
             store.clear_needs_person(str(real))
     import structlog

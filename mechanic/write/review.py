@@ -19,21 +19,21 @@ import contextlib
 import time
 from pathlib import Path
 
-from mechanic.errors import ReviewError
+from mechanic.detect.checkers import CheckerSet
+from mechanic.errors import Refused, ReviewError
 from mechanic.files.hashing import sha256
 from mechanic.files.names import shown
 from mechanic.files.userfile import read_regular
+from mechanic.store import AttemptRecord
+from mechanic.write.transaction import read_backup
+from mechanic.write.writer import Writer
 
 
-def accept(config, store, patch_id: int):
-    """Apply pending patch `patch_id` through the transaction; returns the
-    attempt record (outcome `applied`, or why not). Raises ReviewError when the
-    patch cannot even be tried."""
-    from mechanic.detect.checkers import CheckerSet
-    from mechanic.errors import Refused
-    from mechanic.store import AttemptRecord
-    from mechanic.write.transaction import read_backup
-    from mechanic.write.writer import Writer
+def accept(config, store, patch_id: int, writer: Writer | None = None) -> AttemptRecord:
+    """Apply pending patch `patch_id` through `writer` (by default one built
+    from `config`, review off: a person decided); returns the attempt record
+    (outcome `applied`, or why not). Raises ReviewError when the patch cannot
+    even be tried."""
 
     patch = _open_patch(store, patch_id)
     target = Path(patch["path"])
@@ -65,7 +65,8 @@ def accept(config, store, patch_id: int):
         model=origin.model if origin else None,
         started_at=time.time(),
     )
-    writer = Writer.for_config(config, review=False)  # a person decided: it is written
+    if writer is None:
+        writer = Writer.for_config(config, review=False)  # a person decided: it is written
     with CheckerSet(node=config.mechanic.node) as checkers:
         result = writer.apply(
             target,
