@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mechanic.config.settings import load_config
+from mechanic.cycle import run_cycle
 from mechanic.detect.checkers.python import PythonChecker
 from mechanic.detect.discovery import Guard, WatchedFile
 from mechanic.repair.validate import Candidate, read_work, validate_and_apply
-from mechanic.store import AttemptRecord
+from mechanic.store import AttemptRecord, Store
+from mechanic.write.gate import WriteGate
 from mechanic.write.writer import Writer
 
 BROKEN = b"def total(items):\n    return sum(items\n"
@@ -98,3 +101,21 @@ def test_review_mode_is_the_writers_not_the_process(tmp_path):
     )
     assert applied.outcome == "applied"
     assert target.read_bytes() == fixed
+
+
+def test_a_stopped_daemons_gate_reaches_every_write_of_its_cycle(workspace):
+    # The daemon owns one stop event and hands its gate to each cycle: once it is
+    # set, the cycle writes nothing; a cycle with a gate of its own is not stopped.
+    broken = "def f(:\n    pass\n"
+    target = workspace.file("app.py", broken)
+    config = load_config(workspace.config_path)
+    stopped = WriteGate()
+    assert stopped.request_stop(timeout=1)
+    with Store.open(config.mechanic.state_dir) as store:
+        report = run_cycle(config, store, gate=stopped)
+        assert target.read_text() == broken
+        assert not any(a.outcome == "applied" for a in report.attempts)
+        assert report.attempts and all("stopping" in a.reason for a in report.attempts)
+        again = run_cycle(config, store)
+    assert [a.outcome for a in again.attempts] == ["applied"]
+    assert target.read_text() != broken
