@@ -33,8 +33,8 @@ from mechanic.repair.validate import Candidate
 from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
 from mechanic.write import gitcommit, pending
 from mechanic.write.gate import WriteGate
+from mechanic.write.recovery import Recovered
 from mechanic.write.textfile import NotText, decode
-from mechanic.write.transaction import Recovered
 from mechanic.write.writer import Writer
 from probes.health import ProbeOutcome, remediate, run_cycle_probes
 from probes.remediation import FixAction, run_on_fix

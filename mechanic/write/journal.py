@@ -20,7 +20,7 @@ gone or has failed to record it; and it carries what the attempt row needs
 before its write is on the record.
 
 This module only reads and writes intent records; putting a user's file back
-is the transaction's job (`transaction.recover_interrupted`).
+is the transaction's job (`recovery.recover_interrupted`, mechanic/write/recovery.py).
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ from mechanic.detect.checkers.base import Checker, Finding
 from mechanic.detect.discovery import Guard
 from mechanic.write import transaction
 from mechanic.write.gate import WriteGate
-from mechanic.write.transaction import Checked, Recovered, TxResult
+from mechanic.write.recovery import Recovered, recover_interrupted
+from mechanic.write.transaction import Checked, TxResult
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class Writer:
         checker_for: Callable[[str], Checker] | None = None,
         record: Callable[[Recovered], None] | None = None,
     ) -> list[Recovered]:
-        return transaction.recover_interrupted(self.backup_dir, checker_for, record)
+        return recover_interrupted(self.backup_dir, checker_for, record)
 
     def settle(self, intent: str | None) -> None:
         """An applied write's attempt row is committed: its intent goes."""

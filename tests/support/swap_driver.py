@@ -30,7 +30,8 @@ from mechanic.repair.rungs.deterministic.rung import try_zero_token
 from mechanic.repair.validate import Candidate, read_work
 from mechanic.store import Store
 from mechanic.write import journal, transaction
-from mechanic.write.transaction import Refused, apply_fix, recover_interrupted, restore_backup
+from mechanic.write.recovery import recover_interrupted
+from mechanic.write.transaction import Refused, apply_fix, restore_backup
 from mechanic.write.writer import Writer
 
 BROKEN = b"def f(:\n    return 1\n"

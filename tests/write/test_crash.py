@@ -21,7 +21,8 @@ from mechanic.detect.discovery import Guard
 from mechanic.errors import StoreError
 from mechanic.store import AttemptRecord, Store
 from mechanic.write.journal import intents_dir
-from mechanic.write.transaction import apply_fix, recover_interrupted, settle, sha256
+from mechanic.write.recovery import recover_interrupted
+from mechanic.write.transaction import apply_fix, settle, sha256
 from tests.support.crash_driver import (
     ORIGINAL,
     FlakyOnDisk,
