@@ -132,7 +132,7 @@ def test_an_interrupted_write_of_a_fix_that_failed_on_disk_is_undone(tmp_path):
             "phase": "apply",
         },
     )
-    transaction._atomic_replace(target, bad(1), expected=ORIGINAL, temp=intent.intent.temp(0))
+    transaction.replace_atomic(target, bad(1), expected=ORIGINAL, temp=intent.intent.temp(0))
     intent.mark("revert")
     intent.intent.temp(1).write_bytes(ORIGINAL[:5])  # killed while writing the restore
     # The process "dies": its lock goes with its file descriptor.
@@ -278,7 +278,7 @@ def test_a_cycle_recovers_before_it_reads_anything(workspace):
             "phase": "apply",
         },
     )
-    transaction._atomic_replace(target, fixed, expected=ORIGINAL, temp=intent.intent.temp(0))
+    transaction.replace_atomic(target, fixed, expected=ORIGINAL, temp=intent.intent.temp(0))
     os.close(intent._fd)
     result = workspace.run("once", "--json")
     assert result.json["recovered"] == [
