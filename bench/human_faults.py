@@ -97,8 +97,9 @@ def repair(case: Case, checker: Checker, checkers: CheckerSet, folder: Path, thr
     guard = Guard((), [folder])
     if through == "rung":
         from mechanic.repair.rungs.deterministic.rung import try_zero_token
+        from mechanic.write.writer import Writer
 
-        try_zero_token(target, finding, checkers, backup_dir=folder / "backups", guard=guard)
+        try_zero_token(target, finding, checkers, writer=Writer(folder / "backups", guard))
     else:
         fixed = search(case.broken, finding, checker, target)
         if fixed is not None:
