@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mechanic.config.settings import load_config
+from mechanic.config.load import load_config
 from mechanic.cycle import run_cycle
 from mechanic.detect.checkers.python import PythonChecker
 from mechanic.detect.discovery import Guard, WatchedFile
