@@ -7,6 +7,7 @@ import json
 import logging
 import logging.handlers
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -116,7 +117,7 @@ class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
     """The log, 0600: its error messages quote users' code. Rotated logs are
     renames of it, so they keep that; older ones made wider are narrowed too."""
 
-    def _open(self):  # type: ignore[override]
+    def _open(self):
         private.own_file(Path(self.baseFilename))  # before the handler opens it: never 0644
         return super()._open()
 
@@ -141,7 +142,7 @@ def _value(value: Any) -> str:
     return json.dumps(text) if (" " in text or not text) else text
 
 
-def journal_renderer(_logger: Any, _name: str, event: dict[str, Any]) -> str:
+def journal_renderer(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> str:
     """`<6>cycle.done cycle=3 files=120 ...`: one line per event for the journal."""
     event = dict(event)
     event.pop("timestamp", None)

@@ -119,7 +119,8 @@ def dsn_password(dsn: str) -> str | None:
     try:
         from psycopg.conninfo import conninfo_to_dict
 
-        return conninfo_to_dict(dsn).get("password") or None
+        password = conninfo_to_dict(dsn).get("password")
+        return str(password) if password else None  # libpq values are strings
     except Exception:  # a malformed DSN: psycopg reports it when connecting
         match = re.search(r"://[^/:@]*:([^@/]+)@|password\s*=\s*'?([^\s']+)", dsn)
         return (match.group(1) or match.group(2)) if match else None

@@ -49,9 +49,9 @@ def command_for(
     if remedy.action == "restart_pm2":
         from probes.pm2 import pm2_env
 
-        own = spec is not None and spec.type == "pm2"
-        pm2 = spec.options.get("pm2", "pm2") if own else "pm2"
-        home = spec.options.get("pm2_home", "") if own else ""
+        options = spec.options if spec is not None and spec.type == "pm2" else {}
+        pm2 = options.get("pm2", "pm2")
+        home = options.get("pm2_home", "")
         return [shutil.which(pm2) or pm2, "restart", remedy.app], pm2_env(home)
     if remedy.action == "restart_systemd":
         user = ["--user"] if remedy.user else []

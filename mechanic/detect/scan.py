@@ -78,7 +78,11 @@ def scan(
             signature += PYTHON2_ALLOWED
         state = known.get(str(watched.real))
         trusted = state is not None and state.clean and state.signature == signature
-        if trusted and state.size == watched.size and state.mtime_ns == watched.mtime_ns:
+        stat_same = state is not None and (state.size, state.mtime_ns) == (
+            watched.size,
+            watched.mtime_ns,
+        )
+        if trusted and stat_same:
             continue
         if watched.size > max_file_bytes:
             result.skipped[watched.real] = (
@@ -94,7 +98,7 @@ def scan(
             result.skipped[watched.real] = "binary content (NUL bytes); not checked"
             continue
         digest = sha256(data)
-        if trusted and state.sha256 == digest:
+        if trusted and state is not None and state.sha256 == digest:
             # Touched but not changed: remember the new stat, skip the check.
             unchanged.append(_state(watched, digest, signature, clean=True))
             continue
@@ -124,8 +128,8 @@ def scan(
             result.checked += 1
             if finding is not None:
                 result.findings[watched.real] = finding
-            elif (data := _read_if(watched.real, digest)) is not None:
-                good.append((str(watched.real), digest, data))
+            elif (kept := _read_if(watched.real, digest)) is not None:
+                good.append((str(watched.real), digest, kept))
             signature = signatures[language] or ""
             if language == "python" and dialects.get(watched.root) == "2":
                 signature += PYTHON2_ALLOWED
@@ -156,7 +160,7 @@ def _python2(watched: WatchedFile, finding: Finding, *, told: bool) -> Finding |
         log.exception("python2.crashed", file=str(watched.real))
         return finding
     reason = reading.verdict(told=told) if reading is not None else None
-    if reason is None:
+    if reason is None or reading is None:
         return finding
     if told and reading.remaining is None:
         return None  # consistently Python 2, as the watch says its files are

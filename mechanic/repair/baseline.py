@@ -107,7 +107,7 @@ def conflict_markers(lines: list[str]) -> int | None:
     # matches per line in Python: a 1 MB file costs milliseconds.
     text = "\n".join(lines)
     found = [pattern.search(text) for pattern in _CONFLICT]
-    if not all(found):
+    if not all(found) or found[0] is None:
         return None
     return text.count("\n", 0, found[0].start()) + 1
 

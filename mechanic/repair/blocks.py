@@ -301,11 +301,11 @@ def _js_layout(lines: list[str]) -> _Layout:
     units = []
     for h in heads:
         line = lines[h]
-        closed = closes.get(h)
+        closing = closes.get(h)
         # Braces are trusted when the closing one sits at the header's depth, as
         # formatted code has it; a fault can pair braces wrongly, indentation not.
-        if closed is not None and (closed == h or indent[closed] == indent[h]):
-            end = closed + 1
+        if closing is not None and (closing == h or indent[closing] == indent[h]):
+            end = closing + 1
         else:
             end = by_indent[h]
         name = re.sub(r"\s+", " ", line.strip())[:60]

@@ -61,7 +61,7 @@ class Attempts(Part):
             cursor = db.execute(
                 "INSERT INTO cycles (started_at, dry_run) VALUES (?, ?)", (time.time(), dry_run)
             )
-            return int(cursor.lastrowid)
+            return int(cursor.lastrowid)  # type: ignore[arg-type]  # set by every INSERT
 
     def finish_cycle(self, cycle_id: int, **counts: Any) -> None:
         allowed = {"files_seen", "files_checked", "findings", "attempts", "applied", "remaining"}

@@ -139,7 +139,7 @@ class Probes(Part):
                     json.dumps(action.files),
                 ),
             )
-            return int(cursor.lastrowid)
+            return int(cursor.lastrowid)  # type: ignore[arg-type]  # set by every INSERT
 
     def fix_actions(self, limit: int = 10) -> list[dict[str, Any]]:
         """The latest on_fix actions, newest first."""

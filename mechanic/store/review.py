@@ -33,10 +33,10 @@ class Review(Part):
                     str(fix_path),
                 ),
             )
-            return int(cursor.lastrowid)
+            return int(cursor.lastrowid)  # type: ignore[arg-type]  # set by every INSERT
 
     def pending(self, *, status: str | None = "pending") -> list[dict[str, Any]]:
-        query, args = "SELECT * FROM pending", ()
+        query, args = "SELECT * FROM pending", tuple[str, ...]()
         if status is not None:
             query, args = query + " WHERE status = ?", (status,)
         return [dict(row) for row in self._db.execute(query + " ORDER BY id", args)]

@@ -29,7 +29,7 @@ class JSONChecker(Checker):
 
     def check_source(self, path: Path, source: bytes) -> Finding | None:
         text, problem = _text(path, self.language, source)
-        if problem:
+        if problem or text is None:
             return problem
         try:
             json.loads(text)
@@ -47,7 +47,7 @@ class TOMLChecker(Checker):
 
     def check_source(self, path: Path, source: bytes) -> Finding | None:
         text, problem = _text(path, self.language, source)
-        if problem:
+        if problem or text is None:
             return problem
         try:
             tomllib.loads(text)

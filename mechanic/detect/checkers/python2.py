@@ -324,7 +324,7 @@ class _Scanner:
                 and depth == 0
                 and not lambdas
                 and word not in _NOT_TARGETS
-                and (index == start or prev.string in (",", "="))
+                and (index == start or (prev is not None and prev.string in (",", "=")))
             ):
                 reading.python3_only.append("a starred assignment")
             if string == "`" and kind in (tokenize.ERRORTOKEN, tokenize.OP):
@@ -332,7 +332,8 @@ class _Scanner:
                 backtick_open = not backtick_open
             elif is_op and string == "<>":
                 self._edit(token, "!=", NOT_EQUAL)
-            elif is_op and string == ">" and _adjacent(prev, token, "<"):  # 3.11: two tokens
+            elif is_op and string == ">" and prev is not None and _adjacent(prev, token, "<"):
+                # 3.11 reads `<>` as two tokens
                 self.out.append(Edit(prev.start, token.end, "!="))
                 reading.note(NOT_EQUAL, token.start[0])
             elif is_op and string in ("->", ":="):

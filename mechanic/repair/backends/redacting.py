@@ -18,12 +18,12 @@ class RedactingBackend(Backend):
     def __init__(self, inner: Backend) -> None:  # no super(): name and model are the inner's
         self.inner = inner
 
-    @property  # type: ignore[override]
-    def name(self) -> str:
+    @property
+    def name(self) -> str:  # type: ignore[override]  # read-only: the inner backend's name
         return self.inner.name
 
-    @property  # type: ignore[override]
-    def model(self) -> str:
+    @property
+    def model(self) -> str:  # type: ignore[override]  # read-only: the inner backend's model
         return self.inner.model
 
     def prepare(self) -> None:

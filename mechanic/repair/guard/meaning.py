@@ -139,6 +139,7 @@ def judge(
     if found := bloat(hunks):
         return found
     changed = changed_new_lines(broken, candidate)
+    checks: tuple[Refusal | None, ...]
     if code == "python":
         checks = (
             python_tuples(hunks, judged),

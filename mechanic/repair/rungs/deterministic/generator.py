@@ -681,7 +681,8 @@ class Generator:
     def _colons(self) -> None:
         """Python: a compound statement's header without its colon."""
         hint = 0.0 if self.hinted("expected ':'") else 0.3
-        headers = ("if", "elif", "else", "for", "while", "def", "class", "try", "except")
+        headers: tuple[str, ...] = ("if", "elif", "else", "for", "while", "def", "class", "try")
+        headers += ("except",)
         headers += ("finally", "with", "async", "match", "case", "lambda")
         for line in range(max(1, self.line - WINDOW_BEFORE), min(self.lines, self.line) + 1):
             start, end = self.starts[line - 1], self._line_end(line)

@@ -263,7 +263,12 @@ def _comma(g: Generator, s: Structure, offset: int) -> str | None:
         return None
     closer = s.match.get(opener)
     after = s.tokens[closer + 1] if closer is not None and closer + 1 < len(s.tokens) else None
-    ends = after is None or after.line != s.tokens[closer].line or after.text in _TUPLE_ENDS
+    ends = (
+        closer is None  # then after is None too
+        or after is None
+        or after.line != s.tokens[closer].line
+        or after.text in _TUPLE_ENDS
+    )
     if g.python and (before is None or before.text in _TUPLE_AFTER) and ends:
         return None  # `x = (1 2)`, `return (a b)`: a tuple that lost its comma
     if closer is not None:
@@ -337,8 +342,8 @@ def meaning_refusal(
     if static:
         from mechanic.detect.static import static_errors
 
-        tree = parsed[0] if language == "python" and parsed is not None else None
-        errors = static_errors(language, fixed, path, checker=checker, tree=tree) or []
+        fixed_tree = parsed[0] if language == "python" and parsed is not None else None
+        errors = static_errors(language, fixed, path, checker=checker, tree=fixed_tree) or []
         placed = _placed(broken, edit)
         starts = line_starts(fixed)
         for message, line, column in errors:

@@ -154,11 +154,11 @@ def _search(
         later = checker.check_source(path, partial.encode("utf-8"))
         if later is None or later.kind != "syntax" or (later.line or 0) <= (finding.line or 0):
             continue
-        fixed = _search(partial, later, checker, path, static, deadline, None, second=True)
-        if fixed is not None and _acceptable(
-            finding.language, text, fixed, edit, path, checker, static, accept
+        both_fixed = _search(partial, later, checker, path, static, deadline, None, second=True)
+        if both_fixed is not None and _acceptable(
+            finding.language, text, both_fixed, edit, path, checker, static, accept
         ):
-            return fixed
+            return both_fixed
     return None
 
 
