@@ -27,9 +27,13 @@ demo: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
+# ruff (style), mypy (types, configured in pyproject.toml) and import-linter (the
+# architecture's import contracts, also in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/check_throughput.py
@@ -39,4 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/hostile_server.py
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .ruff_cache
+	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

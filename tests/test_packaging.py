@@ -29,6 +29,8 @@ NOT_SOURCE = shutil.ignore_patterns(
     "__pycache__",
     ".pytest_cache",
     ".ruff_cache",
+    ".mypy_cache",
+    ".import_linter_cache",
     ".demo",
     "state",
     "backups",
