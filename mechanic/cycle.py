@@ -320,9 +320,9 @@ class _Cycle:
         waiting = {p["path"]: p for p in self.store.pending()}  # review mode
         given_up = self.store.needs_person()
         broken = {str(path) for path in report.scan.findings}
-        for path in {str(f.real) for f in report.scan.files} & set(given_up) - broken:
-            self.store.clear_needs_person(path)  # it passes again: a person fixed it
-            log.info("needs_person.cleared", file=path, reason="the file passes its check")
+        for passing in {str(f.real) for f in report.scan.files} & set(given_up) - broken:
+            self.store.clear_needs_person(passing)  # it passes again: a person fixed it
+            log.info("needs_person.cleared", file=passing, reason="the file passes its check")
         chosen: list[Candidate] = []
         for path, finding in sorted(report.scan.findings.items()):
             watched = report.scan.file(path)
@@ -506,9 +506,9 @@ class _Cycle:
             )
             for index, candidate in enumerate(candidates):
                 if self.writer.stopping():
-                    for rest in candidates[index:]:
+                    for unasked in candidates[index:]:
                         reason = "mechanic is stopping: the model was not asked"
-                        self._record(report, _not_attempted(rest, backend, reason))
+                        self._record(report, _not_attempted(unasked, backend, reason))
                     return
                 try:
                     held = ladder.run(candidate, lambda record: self._record(report, record))

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mechanic.cycle import CycleReport
     from mechanic.detect.checkers.base import Finding
     from mechanic.store import AttemptRecord, ProbeState, RuntimeErrorRecord, StoreReport
-    from mechanic.write.transaction import Recovered
+    from mechanic.write.recovery import Recovered
     from probes.base import ProbeResult
     from probes.health import ProbeOutcome
     from probes.remediation import FixAction

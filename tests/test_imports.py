@@ -33,7 +33,6 @@ REMAINING = [
         "probes.systemd",
         "probes.tcp",
     },
-    {"mechanic.write.review", "mechanic.write.transaction"},
 ]
 
 
