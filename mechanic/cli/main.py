@@ -10,6 +10,7 @@ import contextlib
 import shlex
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from mechanic import __version__
 from mechanic.cli import probe, protect, repairs, review, service, status, store
@@ -24,7 +25,7 @@ from mechanic.files.names import readable
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors exit 2, like config errors
+    def error(self, message: str) -> NoReturn:  # usage errors exit 2, like config errors
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"mechanic: error: {message}\n")
 
@@ -147,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A name missed by `shown` prints escaped rather than crashing the command.
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(errors="backslashreplace")
+            # A stream replaced by a caller may lack reconfigure: AttributeError is suppressed.
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     args = build_parser().parse_args(argv)
     # The one place errors are caught: a command raises, and the user sees one line
     # naming the problem and the exit code the command table documents.

@@ -59,9 +59,9 @@ def _print_cycle(done, config: Config) -> None:
         f" {len(scan.findings)} broken"
     )
     for error in done.runtime:
-        where = rel(error.path, config) + (f":{error.line}" if error.line else "")
+        place = rel(error.path, config) + (f":{error.line}" if error.line else "")
         seen = f"seen {error.count}x" if error.count > 1 else "seen once"
-        print(f"  {'runtime':<9} {where}: {error.message} ({seen} in {shown(error.log_path)})")
+        print(f"  {'runtime':<9} {place}: {error.message} ({seen} in {shown(error.log_path)})")
     for attempt in done.attempts:
         tokens = ""
         if attempt.prompt_tokens is not None:
@@ -176,7 +176,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
             )
         except Refused as exc:  # main prints it; the user asked for a revert
             raise Refused(f"not reverted: {exc}") from None
-        store.mark_undone(attempt.id)
+        store.mark_undone(attempt.id)  # type: ignore[arg-type]  # read from the store: has an id
         writer.settle(intent)
         # Taken back by a person: never re-applied by itself (memory, examples, rungs).
         restored = read_or_empty(target)

@@ -68,7 +68,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
         if record.outcome == "applied":
             patch = store.pending_patch(args.patch)
             store.decide_pending(args.patch, "accepted", record.id)
-            review.drop_bytes(store, patch)
+            review.drop_bytes(store, patch)  # type: ignore[arg-type]  # accept() found it
             # An accepted fix is applied like a cycle's: its root's on_fix follows.
             actions = run_on_fix(config, [record.path])
             for action in actions:

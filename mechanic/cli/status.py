@@ -121,8 +121,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             table.add_column(column)
         for error in runtime:
             where = rel(error.path, config) + (f":{error.line}" if error.line else "")
-            last = time.strftime("%m-%d %H:%M", time.localtime(error.last_seen))
-            table.add_row(cell(where), cell(error.message), str(error.count), last)
+            latest = time.strftime("%m-%d %H:%M", time.localtime(error.last_seen))
+            table.add_row(cell(where), cell(error.message), str(error.count), latest)
         console.print(table)
     if rungs:
         table = Table(title="by rung (fix rate and cost)")
