@@ -117,7 +117,7 @@ class Daemon:
         self.config = config
         self.notifier = notifier or Notifier()
         self._watcher_factory = watcher_factory
-        self._guard = Guard(config.mechanic.protected, [w.path for w in config.watches])
+        self._guard = Guard.from_config(config)
         self.changes = Changes()
         self.watcher: Watcher | None = None
         self.scheduler: BackgroundScheduler | None = None
@@ -351,7 +351,7 @@ class Daemon:
             kept = dataclasses.replace(new.mechanic, state_dir=old.mechanic.state_dir)
             new = dataclasses.replace(new, mechanic=kept)
         self.config = new
-        self._guard = Guard(new.mechanic.protected, [w.path for w in new.watches])
+        self._guard = Guard.from_config(new)
         log.info("config.reloaded", changed=changed, by="SIGHUP" if forced else "edit")
         if "mechanic.interval_minutes" in changed and self.scheduler is not None:
             self.scheduler.reschedule_job(

@@ -64,6 +64,11 @@ class Guard:
         self._spec = _spec(p.lower() for p in self.patterns)
         self.roots = tuple(Path(os.path.realpath(r)) for r in roots)
 
+    @classmethod
+    def from_config(cls, config: Config) -> Guard:
+        """The guard a config asks for: its protected patterns, its watch roots."""
+        return cls(config.mechanic.protected, [w.path for w in config.watches])
+
     def root_of(self, real: Path) -> Path | None:
         for root in self.roots:
             if real == root or root in real.parents:
@@ -114,7 +119,7 @@ class Finder:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.guard = Guard(config.mechanic.protected, [w.path for w in config.watches])
+        self.guard = Guard.from_config(config)
         self._specs: dict[WatchRoot, tuple[pathspec.PathSpec, pathspec.PathSpec]] = {}
 
     def files(self) -> Iterator[WatchedFile]:
