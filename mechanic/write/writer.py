@@ -47,7 +47,7 @@ class Writer:
         settings = config.mechanic
         return cls(
             backup_dir=settings.backup_dir,
-            guard=guard or Guard(settings.protected, [w.path for w in config.watches]),
+            guard=guard or Guard.from_config(config),
             review=settings.apply == "review" if review is None else review,
             git_commit=settings.git_commit,
             gate=gate or WriteGate(),
