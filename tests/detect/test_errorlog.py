@@ -490,3 +490,15 @@ def test_a_runtime_syntax_error_in_a_file_that_parses_is_dropped_with_a_log_line
     dropped = [e for e in events if e.get("event") == "runtime.dropped"]
     assert [Path(e["file"]).name for e in dropped] == ["reader.js"]
     assert space.run("check", "--json").json == []  # and it does not come back
+
+
+def test_once_prints_runtime_errors_and_files_still_broken_together(space):
+    """`once` lists a runtime error from a log and a file it could not fix in one
+    summary (the split CLI once crashed with a TypeError when it printed both)."""
+    calc = space.file("calc.py", CALC_PY)
+    crash([sys.executable, str(calc)], space.logs / "calc-error.log")
+    space.file("broken.py", "def f(:\n    return 1 +\n")
+    result = space.run("once")
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "runtime" in result.stdout and "calc.py:2" in result.stdout, result.stdout
+    assert "broken.py" in result.stdout, result.stdout
