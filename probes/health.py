@@ -11,9 +11,11 @@ Each cycle every probe result is stored, then judged against the probe's state:
   (or its `on_fix` restart) brought back is not restarted. At most
   `max_actions` times within `within_cycles` cycles; past that the probe is
   *given up*: no more actions, an alert, then a "still given up" alert every
-  cycle (every `remind_every_cycles` when set) until a person runs
-  `mechanic probe --reset NAME` or it has been ok for `reset_after_cycles` cycles
-  in a row (unlike Monit, recovery does re-arm it).
+  cycle (every `remind_every_cycles` when set) while it stays down, until a
+  person runs `mechanic probe --reset NAME` or it has been ok for
+  `reset_after_cycles` cycles in a row (unlike Monit, recovery does re-arm it).
+  A given-up probe that is ok again sends its recovery and nothing more: a
+  reminder about a healthy app is noise (issue 13: 7 of 23 alerts were that).
 
 `mechanic probe` only looks: its results are stored (with no cycle) but they move
 no state, send no alert and restart nothing.
@@ -233,20 +235,22 @@ class _Judge:
         or re-armed, with no reminder)."""
         self._remediate(spec, state, outcome)
         if outcome.event is None and self._reminder_due(spec, state):
-            kind = "still given up" if state.given_up else f"still {state.status}"
+            given_up = state.given_up and state.status == "down"
+            kind = "still given up" if given_up else f"still {state.status}"
             self._event(spec, state, kind, outcome.before or state.status, alert=True)
         self.store.save_probe_state(state)
 
     @staticmethod
     def _reminder_due(spec: ProbeSpec, state: ProbeState) -> bool:
         """An unhealthy probe is reminded every `remind_every_cycles` (0: never); a
-        given-up one, healthy again or not, every cycle (or every remind_every_cycles)
-        until it is reset: nothing restarts it meanwhile, so a person must know."""
-        every = spec.remind_every_cycles
-        if state.given_up:
-            every = every or 1
-        elif state.status in ("ok", "unknown"):
+        given-up one that is down, every cycle (or every remind_every_cycles): nothing
+        restarts it meanwhile, so a person must know. Once it is ok again, nothing:
+        its recovery was alerted, and "still given up (ok → ok)" tells no one anything."""
+        if state.status in ("ok", "unknown"):
             return False
+        every = spec.remind_every_cycles
+        if state.given_up and state.status == "down":
+            every = every or 1
         return every > 0 and state.runs - state.last_alert_run >= every
 
     def _event(self, spec: ProbeSpec, state: ProbeState, kind: str, before: str, *, alert: bool):

@@ -249,3 +249,44 @@ def test_a_require_crash_blames_only_format_js_and_on_fix_restarts_the_worker_on
     with Store.open(config.mechanic.state_dir) as store:
         assert [a["detail"] for a in store.fix_actions()] == ["pm2 restart worker: done"]
         assert store.probe_actions("pm2") == []
+
+
+# --- a given-up pm2 probe that is healthy again ----------------------------------
+
+
+def test_a_given_up_app_that_is_online_again_sends_no_still_given_up(workspace, pm2):
+    """The morning after (issue 13): 7 of 23 alerts were "pm2 still given up (ok → ok)",
+    sent while the app was online. Reminded while down; once it is back, the
+    recovery is the last word until it re-arms."""
+    from tests.support.services import HttpServer
+
+    pm2.start("web")
+    with HttpServer(lambda req: (200, "ok")) as hook:
+        config = configure(
+            workspace,
+            pm2_probe(
+                pm2,
+                apps=["web"],
+                on_down='{ action = "restart_pm2", app = "web", max_actions = 1,'
+                " within_cycles = 20, reset_after_cycles = 10 }",
+            ),
+            alerts={"webhook_url": hook.url},
+        )
+        cycle(config)  # first sight: ok
+        pm2.run("stop", "web")
+        assert outcome(cycle(config), "pm2").action == "pm2 restart web: done"
+        pm2.run("stop", "web")  # the restart did not help
+        assert outcome(cycle(config), "pm2").event == "given up"
+        cycle(config)  # still stopped: reminded
+        pm2.run("restart", "web")  # a person brings it back
+        assert outcome(cycle(config), "pm2").event == "recovered"
+        for _ in range(3):
+            healthy = outcome(cycle(config), "pm2")
+            assert healthy.result.status == "ok" and healthy.state.given_up is True
+        sent = [(r.json()["event"], r.json()["status"]) for r in hook.requests]
+    assert sent == [
+        ("down", "down"),
+        ("given up", "down"),
+        ("still given up", "down"),
+        ("recovered", "ok"),
+    ]
