@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mechanic.config.schema import Key
+from mechanic.detect import tracebacks
 from mechanic.errors import ProbeConfigError
 from mechanic.files.tail import Position, Tail
 from mechanic.redact import scrub
@@ -25,6 +26,9 @@ from probes.base import (
 )
 
 MAX_READ = 8 * 1024 * 1024  # a log that grew more than this is read from its last 8 MB
+# How far around the last matching line a trace holding it is looked for (a deep
+# recursion's traceback is long), so an 8 MB read is never parsed whole.
+TRACE_LOOKBACK = 2000
 
 
 @PROBES.register("logerrors")
@@ -63,20 +67,43 @@ class LogErrorsProbe(Probe):
             return down(f"cannot read log {path}: {exc.strerror}")
         metrics = _metrics(tail.position, now)
         pattern = re.compile(self.opts["pattern"])
-        hits = [
-            line for line in data.decode("utf-8", "replace").splitlines() if pattern.search(line)
-        ]
+        lines = data.decode("utf-8", "replace").splitlines()
+        hits = [index for index, line in enumerate(lines) if pattern.search(line)]
         minutes = max(1.0, (now - then) / 60)
         rate = len(hits) / minutes
         metrics.update(matches=len(hits), per_minute=round(rate, 2))
         if rate > self.opts["max_per_minute"]:
-            last = scrub(hits[-1].strip())[:200]
+            last = scrub(_quoted(lines, hits[-1]).strip())[:200]
             return degraded(
                 f"{len(hits)} matching lines in {minutes:.0f} min ({rate:.1f}/min, max"
                 f" {self.opts['max_per_minute']}); last: {last}",
                 **metrics,
             )
         return ok(f"{len(hits)} matching lines since last look", **metrics)
+
+
+def _quoted(lines: list[str], hit: int) -> str:
+    """The line to quote for the matching line at `hit`: when it is part of a stack
+    trace (most often its `Traceback (most recent call last):`), the trace's
+    exception line, which says what broke; otherwise the line itself."""
+    start, stop = max(0, hit - TRACE_LOOKBACK), min(len(lines), hit + TRACE_LOOKBACK)
+    # One raw line can become several (a pm2 JSON record): map each back to its own.
+    cleaned: list[tracebacks.LogLine] = []
+    owner: list[int] = []
+    for index in range(start, stop):
+        parts = tracebacks.clean_lines([lines[index]])
+        cleaned.extend(parts)
+        owner.extend([index] * len(parts))
+    traces, _ = tracebacks.parse(cleaned, final=True)
+    for trace in reversed(traces):
+        if trace.end_line <= trace.first_line:
+            continue
+        first, last = owner[trace.first_line], owner[trace.end_line - 1]
+        if first <= hit <= last:
+            return trace.exception_line
+        if last < hit:
+            break
+    return lines[hit]
 
 
 def _metrics(position: Position | None, now: float) -> dict[str, Metric]:

@@ -96,6 +96,12 @@ class Trace:
     # are then the code that was *loading* that file, not code at fault.
     header: Frame | None = None
     first_line: int = 0  # index in the lines given to parse()
+    end_line: int = 0  # index just past its last line (its exception line, for Python)
+
+    @property
+    def exception_line(self) -> str:
+        """What broke, as the trace printed it: `ZeroDivisionError: division by zero`."""
+        return f"{self.error_type}: {self.message}" if self.message else self.error_type
 
 
 _PY_START = re.compile(r"^\s*Traceback \(most recent call last\):\s*$")
@@ -165,6 +171,7 @@ def parse(lines: list[LogLine], *, final: bool = False) -> tuple[list[Trace], in
                         when,
                         header=header,
                         first_line=_js_start(lines, index),
+                        end_line=end,
                     )
                 )
                 index = end
@@ -213,6 +220,7 @@ def _python(lines: list[LogLine], start: int, when: float | None) -> tuple[Trace
                 when,
                 header=header,
                 first_line=start,
+                end_line=index + 1,
             )
             return trace, index + 1
         index += 1

@@ -176,3 +176,37 @@ def test_logerrors_reads_a_log_replaced_by_a_bigger_file_from_its_start(workspac
     fresh.write_text("ERROR first\n" + "INFO padding\n" * 80)
     os.replace(fresh, logfile)
     assert outcome(cycle(config), "log").result.metrics["matches"] == 1
+
+
+def test_a_logerrors_alert_quotes_the_exception_line_not_traceback(workspace, tmp_path):
+    """The morning after (issue 13): the alert said `Traceback (most recent call
+    last):`. A crash's own line says what broke: `ZeroDivisionError: division by zero`."""
+    from tests.support.services import HttpServer
+
+    logfile = tmp_path / "cron.log"
+    logfile.write_text("INFO nightly job starting\n")
+
+    def crash(code: str) -> None:
+        with open(logfile, "a") as log:  # a cron job's stderr, appended to its log
+            subprocess.run([sys.executable, "-c", code], stderr=log, check=False)
+
+    with HttpServer(lambda req: (200, "ok")) as hook:
+        config = configure(
+            workspace,
+            probe_toml("cron", "logerrors", path=str(logfile)),
+            alerts={"webhook_url": hook.url},
+        )
+        cycle(config)  # first look: where the log ends
+        crash("def ratio(a, b):\n    return a / b\nratio(1, 0)")
+        first = outcome(cycle(config), "cron").result
+        cycle(config)  # nothing new: recovered
+        crash("len(5)")
+        second = outcome(cycle(config), "cron").result
+        sent = [r.json() for r in hook.requests]
+    assert first.status == "degraded"
+    assert first.message.endswith("last: ZeroDivisionError: division by zero")
+    assert second.message.endswith("last: TypeError: object of type 'int' has no len()")
+    assert [a["event"] for a in sent] == ["degraded", "recovered", "degraded"]
+    assert "ZeroDivisionError: division by zero" in sent[0]["text"]
+    assert "TypeError: object of type 'int' has no len()" in sent[2]["text"]
+    assert not any("most recent call last" in a["text"] for a in sent)
