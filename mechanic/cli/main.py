@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from mechanic import __version__
-from mechanic.cli import probe, protect, repairs, review, service, status, store
+from mechanic.cli import helptext, nagios, probe, protect, repairs, review, service, status, store
 from mechanic.cli.common import (
     EXIT_BROKEN,
     EXIT_BUSY,
@@ -30,74 +30,140 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"mechanic: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mechanic", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"mechanic {__version__}")
-    common = _Parser(add_help=False)
-    common.add_argument("--config", metavar="PATH", help="config file (default: see README)")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+# The global options, given before or after the command (`mechanic --json status` and
+# `mechanic status --json` are one thing). The top-level parser holds their defaults;
+# each command's copy defaults to SUPPRESS, so a value given before the command is not
+# overwritten by the command's default. (dest, what it is called, commands that take it)
+_JSON_COMMANDS = ("once", "check", "status", "probe", "store", "pending")
+_GLOBALS = (("json", "--json", _JSON_COMMANDS), ("quiet", "-q", ("once",)))
 
-    once = sub.add_parser("once", parents=[common], help="run one cycle now")
+
+def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None if top else argparse.SUPPRESS,
+        help="config file (default: $MECHANIC_CONFIG, ./config.toml, the config folder)",
+    )
+
+
+def _json(parser: argparse.ArgumentParser, what: str, *, top: bool = False) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help=f"print {what} as JSON",
+    )
+
+
+def _quiet(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="no log lines on stderr",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mechanic",
+        description=__doc__,
+        epilog="Global options go before or after COMMAND; `mechanic COMMAND --help`"
+        " describes a command, its options and its exit codes.",
+    )
+    parser.add_argument("--version", action="version", version=f"mechanic {__version__}")
+    _global_options(parser, top=True)
+    _json(parser, f"the result (for {', '.join(_JSON_COMMANDS)})", top=True)
+    _quiet(parser, top=True)
+    common = _Parser(add_help=False)
+    _global_options(common, top=False)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+
+    def command(name: str) -> argparse.ArgumentParser:
+        text = helptext.COMMANDS[name]
+        return sub.add_parser(
+            name,
+            parents=[common],
+            help=text.summary,
+            description=helptext.description(text),
+            epilog=helptext.epilog(text),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    once = command("once")
     once.add_argument("--dry-run", action="store_true", help="report only: ask and write nothing")
-    once.add_argument("--json", action="store_true", help="print the cycle as one JSON object")
-    once.add_argument("-q", "--quiet", action="store_true", help="no log lines on stderr")
+    _json(once, "the cycle as one object")
+    _quiet(once)
     once.set_defaults(func=repairs.cmd_once)
 
-    check = sub.add_parser("check", parents=[common], help="list broken files, repair nothing")
-    check.add_argument("--json", action="store_true")
+    check = command("check")
+    _json(check, "the findings as a list")
     check.set_defaults(func=repairs.cmd_check)
 
-    status_parser = sub.add_parser("status", parents=[common], help="totals, last cycle, cooldowns")
-    status_parser.add_argument("--json", action="store_true")
+    status_parser = command("status")
+    _json(status_parser, "the status as one object")
     status_parser.set_defaults(func=status.cmd_status)
 
-    probe_parser = sub.add_parser("probe", parents=[common], help="run Layer 1's probes now")
+    probe_parser = command("probe")
     probe_parser.add_argument(
         "names", nargs="*", metavar="NAME", help="probes to run (default: all)"
     )
-    probe_parser.add_argument("--json", action="store_true", help="print a JSON list of results")
+    _json(probe_parser, "a list of results")
+    probe_parser.add_argument(
+        "--nagios",
+        action="store_true",
+        help="monitoring-plugin output: one status line with perfdata, exit 0/1/2/3",
+    )
     probe_parser.add_argument(
         "--reset", metavar="NAME", help="re-arm a given-up probe's on_down remediation"
     )
     probe_parser.set_defaults(func=probe.cmd_probe)
 
-    log = sub.add_parser("log", parents=[common], help="print the mechanic log readably")
-    log.add_argument("-f", "--follow", action="store_true")
-    log.add_argument("-n", "--lines", type=int, default=20, metavar="N")
+    log = command("log")
+    log.add_argument(
+        "-f", "--follow", action="store_true", help="keep printing new lines, across rotations"
+    )
+    log.add_argument(
+        "-n", "--lines", type=int, default=20, metavar="N", help="lines to print (default 20)"
+    )
     log.set_defaults(func=service.cmd_log)
 
-    protect_parser = sub.add_parser("protect", parents=[common], help="edit the protected list")
-    protect_parser.add_argument("action", choices=["add", "remove", "list"])
-    protect_parser.add_argument("pattern", nargs="?")
+    protect_parser = command("protect")
+    protect_parser.add_argument(
+        "action", choices=["add", "remove", "list"], help="add or remove PATTERN, or list all"
+    )
+    protect_parser.add_argument(
+        "pattern", nargs="?", help="a glob, relative to a watch root (e.g. 'vendor/**')"
+    )
     protect_parser.set_defaults(func=protect.cmd_protect)
 
-    revert = sub.add_parser("revert", parents=[common], help="undo an applied fix")
-    revert.add_argument("attempt", type=int, metavar="ATTEMPT")
+    revert = command("revert")
+    revert.add_argument(
+        "attempt", type=int, metavar="ATTEMPT", help="the attempt ID (see `mechanic status`)"
+    )
     revert.set_defaults(func=repairs.cmd_revert)
 
-    store_parser = sub.add_parser(
-        "store", parents=[common], help="check (or rebuild) the state store"
-    )
-    store_parser.add_argument("action", choices=["check"])
+    store_parser = command("store")
+    store_parser.add_argument("action", choices=["check"], help="check: the only action")
     store_parser.add_argument(
         "--rebuild",
         action="store_true",
         help="if it is unusable: keep it aside (renamed) and start a new store",
     )
-    store_parser.add_argument(
-        "--json", action="store_true", help="print the check as one JSON object"
-    )
+    _json(store_parser, "the check as one object")
     store_parser.set_defaults(func=store.cmd_store)
 
-    run = sub.add_parser(
-        "run", parents=[common], help="the daemon, in the foreground: cycles, file watching"
-    )
+    run = command("run")
     run.set_defaults(func=service.cmd_run)
 
-    service_parser = sub.add_parser(
-        "service", parents=[common], help="install, remove or inspect mechanic as a user service"
+    service_parser = command("service")
+    service_parser.add_argument(
+        "action", choices=["install", "uninstall", "status"], help="what to do with the service"
     )
-    service_parser.add_argument("action", choices=["install", "uninstall", "status"])
     service_parser.add_argument(
         "--dry-run", action="store_true", help="install: print the rendered file only"
     )
@@ -108,40 +174,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     service_parser.set_defaults(func=service.cmd_service)
 
-    doctor = sub.add_parser(
-        "doctor", parents=[common], help="check everything mechanic needs; say how to fix it"
-    )
+    doctor = command("doctor")
     doctor.set_defaults(func=service.cmd_doctor)
 
-    pending = sub.add_parser(
-        "pending", parents=[common], help="review mode: fixes waiting for you, with diffs"
-    )
-    pending.add_argument("--json", action="store_true")
+    pending = command("pending")
+    _json(pending, "the pending fixes as a list")
     pending.set_defaults(func=review.cmd_pending)
 
-    accept = sub.add_parser("accept", parents=[common], help="apply a pending fix")
-    accept.add_argument("patch", type=int, metavar="ID")
+    accept = command("accept")
+    accept.add_argument("patch", type=int, metavar="ID", help="the pending fix's ID")
     accept.set_defaults(func=review.cmd_accept)
 
-    reject = sub.add_parser("reject", parents=[common], help="drop a pending fix")
-    reject.add_argument("patch", type=int, metavar="ID")
+    reject = command("reject")
+    reject.add_argument("patch", type=int, metavar="ID", help="the pending fix's ID")
     reject.add_argument(
         "--stale", action="store_true", help="drop it even though its file changed since"
     )
     reject.set_defaults(func=review.cmd_reject)
 
-    retry = sub.add_parser(
-        "retry", parents=[common], help="attempt a file again after a revert or reject"
-    )
-    retry.add_argument("file", metavar="FILE")
+    retry = command("retry")
+    retry.add_argument("file", metavar="FILE", help="the file, as a path")
     retry.set_defaults(func=repairs.cmd_retry)
 
-    restore = sub.add_parser(
-        "restore", parents=[common], help="bring back a file's last good version"
-    )
-    restore.add_argument("file", metavar="FILE")
+    restore = command("restore")
+    restore.add_argument("file", metavar="FILE", help="the file, as a path")
     restore.set_defaults(func=repairs.cmd_restore)
     return parser
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, global options wherever they were given; a global option
+    the command does not take (`mechanic --json log`) is a usage error."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for dest, flag, commands in _GLOBALS:
+        if getattr(args, dest) and args.command not in commands:
+            parser.error(f"{flag} is not an option of `mechanic {args.command}`")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,24 +219,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(AttributeError, ValueError):
             # A stream replaced by a caller may lack reconfigure: AttributeError is suppressed.
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     # The one place errors are caught: a command raises, and the user sees one line
     # naming the problem and the exit code the command table documents.
     try:
         return args.func(args)
-    except ConfigError as exc:  # ProbeConfigError too
+    except MechanicError as exc:
+        return _failed(args, exc)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def _failed(args: argparse.Namespace, exc: MechanicError) -> int:
+    if getattr(args, "nagios", False):  # a monitoring plugin that cannot judge says UNKNOWN
+        print(nagios.unknown(readable(str(exc))))
+        return nagios.UNKNOWN
+    if isinstance(exc, ConfigError):  # ProbeConfigError too
         print(f"mechanic: config error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except StoreUnusable as exc:  # nothing runs on it until a person repairs it
+    if isinstance(exc, StoreUnusable):  # nothing runs on it until a person repairs it
         config = f" --config {shlex.quote(args.config)}" if args.config else ""
         repair = exc.repair.replace(StoreUnusable.REBUILD, StoreUnusable.REBUILD + config)
         print(f"mechanic: {readable(exc.problem)}\n  to repair it, {repair}", file=sys.stderr)
         return EXIT_USAGE
-    except Busy as exc:  # CycleBusy, DaemonRunning
+    if isinstance(exc, Busy):  # CycleBusy, DaemonRunning
         print(f"mechanic: {exc}", file=sys.stderr)
         return EXIT_BUSY
-    except MechanicError as exc:  # Refused, ReviewError, ServiceError, StoreError, ...
-        print(f"mechanic: {readable(str(exc))}", file=sys.stderr)
-        return EXIT_BROKEN
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    # Refused, ReviewError, ServiceError, StoreError, ...
+    print(f"mechanic: {readable(str(exc))}", file=sys.stderr)
+    return EXIT_BROKEN

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from mechanic import report
+from mechanic.cli import nagios
 from mechanic.cli.common import (
     EXIT_BROKEN,
     EXIT_OK,
@@ -30,9 +31,15 @@ def cmd_probe(args: argparse.Namespace) -> int:
             if not args.names:
                 return EXIT_OK
         if not config.probes:
+            if args.nagios:  # nothing to judge is not OK to a monitor
+                print(nagios.unknown("no [[probe]] in the config"))
+                return nagios.UNKNOWN
             print("no [[probe]] in the config", file=sys.stderr)
             return EXIT_OK
         results = health.look(config, store, args.names)
+    if args.nagios:
+        print(nagios.status_line(results))
+        return nagios.code(results)
     if args.json:
         print(report.dumps([report.probe_result(r) for r in results]))
     else:
