@@ -129,7 +129,9 @@ class Alerter:
     def send_all(self, alerts: list[Alert]) -> None:
         broken: set[str] = set()
         for alert in alerts:
-            log.warning(
+            # Good news is not a warning: a log filtered to warnings shows only trouble.
+            level = "info" if alert.event == "recovered" else "warning"
+            getattr(log, level)(
                 "alert",
                 **_about(alert),
                 alert_event=alert.event,

@@ -425,3 +425,24 @@ def test_a_targeted_check_runs_no_probe(workspace, switch, hook):
         full = run_cycle(config, store)
     assert outcome(full, "switch").event == "down"
     assert alerts(hook) == [("switch", "down")]
+
+
+def test_a_recovery_is_logged_at_info_and_a_down_at_warning(workspace, switch, hook):
+    """The morning after (issue 13): a recovery was logged at WARNING, so a log
+    filtered to warnings showed good news as trouble."""
+    configure(workspace, switch_probe(switch), alerts={"webhook_url": hook.url})
+    assert workspace.run("once").returncode == 0  # first sight: ok
+    switch.unlink()
+    assert workspace.run("once").returncode == 0  # down
+    switch.write_text("on")
+    assert workspace.run("once").returncode == 0  # recovered
+    assert alerts(hook) == [("switch", "down"), ("switch", "recovered")]
+    lines = [json.loads(line) for line in (workspace.state / "mechanic.log").open()]
+
+    def levels(change: str) -> set[str]:
+        about = [e for e in lines if change in (e.get("change"), e.get("alert_event"))]
+        assert {e["event"] for e in about} == {"probe.event", "alert"}
+        return {e["level"] for e in about}
+
+    assert levels("recovered") == {"info"}
+    assert levels("down") == {"warning"}
