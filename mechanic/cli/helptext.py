@@ -15,6 +15,7 @@ class Help:
     summary: str  # one line, in `mechanic --help`
     description: str  # a paragraph, in `mechanic COMMAND --help`
     exits: tuple[tuple[str, str], ...]  # (code, meaning) for this command
+    lacks: tuple[str, ...] = ()  # codes of COMMON_EXITS this command never exits with
 
 
 # Every command can end with these (main maps every error to one of them).
@@ -60,14 +61,18 @@ COMMANDS: dict[str, Help] = {
             ("0", "all ok (--nagios: OK)"),
             ("1", "a probe is not ok (--nagios: WARNING, the worst is degraded)"),
             ("2", "an unknown name (--nagios: CRITICAL, a probe is down)"),
-            ("3", "--nagios: UNKNOWN (a probe could not judge, an unknown name, no probe)"),
+            (
+                "3",
+                "--nagios: UNKNOWN (a probe could not judge, an unknown name, no probe,"
+                " a config or usage error)",
+            ),
         ),
     ),
     "log": Help(
         "print the mechanic log readably",
         "Print the last lines of the mechanic log (state_dir/mechanic.log) readably;"
         " -f follows it across rotations.",
-        (("0", "printed (or stopped by Ctrl-C while following)"),),
+        (("0", "printed; with -f, also when stopped by Ctrl-C"),),
     ),
     "protect": Help(
         "edit the protected list",
@@ -101,6 +106,7 @@ COMMANDS: dict[str, Help] = {
             ("0", "stopped by SIGTERM or SIGINT"),
             ("3", "another daemon is running on this state folder"),
         ),
+        lacks=("130",),  # Ctrl-C is SIGINT, which the daemon handles: it stops, exits 0
     ),
     "service": Help(
         "install, remove or inspect mechanic as a user service",
@@ -157,6 +163,8 @@ def epilog(help_: Help) -> str:
     """The exit codes, one a line: the command's own, then those every command has."""
     rows = dict(help_.exits)
     for code, why in COMMON_EXITS:
+        if code in help_.lacks:
+            continue
         rows[code] = f"{rows[code]}; or {why}" if code in rows else why
     ordered = sorted(rows.items(), key=lambda row: int(row[0]))
     lines = [

@@ -205,11 +205,21 @@ def build_parser() -> argparse.ArgumentParser:
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line, global options wherever they were given; a global option
     the command does not take (`mechanic --json log`) is a usage error."""
+    words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    for dest, flag, commands in _GLOBALS:
-        if getattr(args, dest) and args.command not in commands:
-            parser.error(f"{flag} is not an option of `mechanic {args.command}`")
+    try:
+        args = parser.parse_args(words)
+        for dest, flag, commands in _GLOBALS:
+            if getattr(args, dest) and args.command not in commands:
+                parser.error(f"{flag} is not an option of `mechanic {args.command}`")
+        if getattr(args, "nagios", False) and args.json:
+            parser.error("--nagios and --json are two outputs: choose one")
+    except SystemExit as exit_:
+        # A monitor running a mistyped check must see UNKNOWN, not CRITICAL (2).
+        if exit_.code == EXIT_USAGE and "--nagios" in words:
+            print(nagios.unknown("usage error (see stderr)"))
+            raise SystemExit(nagios.UNKNOWN) from None
+        raise
     return args
 
 

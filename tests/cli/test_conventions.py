@@ -105,6 +105,15 @@ def test_probe_nagios_says_critical_and_exits_2_when_a_probe_is_down(workspace):
     assert re.search(r"\| queue=\d+ms web=\d+ms$", line), line
 
 
+def test_probe_nagios_with_a_mistyped_option_is_unknown_not_critical(workspace):
+    configure(workspace, probe_toml("queue", "tcp", port=free_port()))
+    for args in (["--nagios", "--no-such-flag"], ["--nagios", "--json"]):
+        result = workspace.run("probe", *args)
+        assert result.returncode == 3, (args, result.stderr)
+        assert result.stdout == "MECHANIC PROBES UNKNOWN - usage error (see stderr)\n"
+        assert "mechanic: error: " in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("names", [["nope"], []])
 def test_probe_nagios_that_cannot_judge_exits_3_unknown(workspace, names):
     if names:  # an unknown name
