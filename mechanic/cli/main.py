@@ -33,9 +33,9 @@ class _Parser(argparse.ArgumentParser):
 # The global options, given before or after the command (`mechanic --json status` and
 # `mechanic status --json` are one thing). The top-level parser holds their defaults;
 # each command's copy defaults to SUPPRESS, so a value given before the command is not
-# overwritten by the command's default. (dest, what it is called, commands that take it)
-_JSON_COMMANDS = ("once", "check", "status", "probe", "store", "pending")
-_GLOBALS = (("json", "--json", _JSON_COMMANDS), ("quiet", "-q", ("once",)))
+# overwritten by the command's default. A command that takes one says so with
+# `takes_<dest>` (set by _json and _quiet), so a new command gets it right by using them.
+_GLOBALS = (("json", "--json"), ("quiet", "-q"))
 
 
 def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -54,6 +54,8 @@ def _json(parser: argparse.ArgumentParser, what: str, *, top: bool = False) -> N
         default=False if top else argparse.SUPPRESS,
         help=f"print {what} as JSON",
     )
+    if not top:
+        parser.set_defaults(takes_json=True)
 
 
 def _quiet(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
@@ -64,6 +66,8 @@ def _quiet(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
         default=False if top else argparse.SUPPRESS,
         help="no log lines on stderr",
     )
+    if not top:
+        parser.set_defaults(takes_quiet=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mechanic {__version__}")
     _global_options(parser, top=True)
-    _json(parser, f"the result (for {', '.join(_JSON_COMMANDS)})", top=True)
+    _json(parser, "the result (for the commands that have --json)", top=True)
     _quiet(parser, top=True)
     common = _Parser(add_help=False)
     _global_options(common, top=False)
@@ -209,8 +213,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     try:
         args = parser.parse_args(words)
-        for dest, flag, commands in _GLOBALS:
-            if getattr(args, dest) and args.command not in commands:
+        for dest, flag in _GLOBALS:
+            if getattr(args, dest) and not getattr(args, f"takes_{dest}", False):
                 parser.error(f"{flag} is not an option of `mechanic {args.command}`")
         if getattr(args, "nagios", False) and args.json:
             parser.error("--nagios and --json are two outputs: choose one")
