@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import structlog
 
@@ -30,7 +29,7 @@ from mechanic.repair.prompt import error_text
 from mechanic.repair.rungs.deterministic import rung
 from mechanic.repair.runtests import validator_for
 from mechanic.repair.validate import Candidate
-from mechanic.store import AttemptRecord, RuntimeErrorRecord, Store
+from mechanic.store import AttemptRecord, Cooldown, NeedsPerson, Patch, RuntimeErrorRecord, Store
 from mechanic.write import gitcommit, pending
 from mechanic.write.gate import WriteGate
 from mechanic.write.recovery import Recovered
@@ -301,7 +300,7 @@ class _Cycle:
         )
 
     @staticmethod
-    def _awaiting_review(waiting: dict[str, dict], path: Path) -> int | None:
+    def _awaiting_review(waiting: dict[str, Patch], path: Path) -> int | None:
         """The pending patch made from the file as it is now, if any; a file
         changed since its patch is broken anew and is attempted again."""
         patch = waiting.get(str(path))
@@ -311,13 +310,13 @@ class _Cycle:
             current = sha256_file(path)
         except OSError:
             return None
-        return patch["id"] if current == patch["old_sha"] else None
+        return patch.id if current == patch.old_sha else None
 
     def _choose(self, report: CycleReport, checkers: CheckerSet) -> list[Candidate]:
         """Broken files to attempt now: not protected, not cooling down, within the cap."""
         settings = self.config.mechanic
         cooling = self.store.cooldown_rows() if settings.file_cooldown_hours > 0 else {}
-        waiting = {p["path"]: p for p in self.store.pending()}  # review mode
+        waiting = {p.path: p for p in self.store.pending()}  # review mode
         given_up = self.store.needs_person()
         broken = {str(path) for path in report.scan.findings}
         for passing in {str(f.real) for f in report.scan.files} & set(given_up) - broken:
@@ -345,7 +344,7 @@ class _Cycle:
             elif refused := self._refused(watched):
                 reason = refused
             elif self._cooling(watched, finding, cooling.get(str(path))):
-                until = time.localtime(cooling[str(path)]["until"])
+                until = time.localtime(cooling[str(path)].until)
                 reason = f"in cooldown until {time.strftime('%Y-%m-%d %H:%M', until)}"
                 reason += " (file_cooldown_hours; this content and error were tried)"
             elif self._zero_token(report, watched, finding, checkers):
@@ -375,24 +374,24 @@ class _Cycle:
         digest = self._content_sha(watched)
         if digest is None:
             return None
-        waiting = [r for r in self.store.refusals(str(watched.real), digest) if not r["retried_at"]]
+        waiting = [r for r in self.store.refusals(str(watched.real), digest) if not r.retried_at]
         if not waiting:
             return None
         last = waiting[0]
-        by = f"attempt #{last['attempt_id']}" if last["attempt_id"] else "a fix"
+        by = f"attempt #{last.attempt_id}" if last.attempt_id else "a fix"
         return (
-            f"{by} on this content was {last['how']} by a person: not attempted again"
+            f"{by} on this content was {last.how} by a person: not attempted again"
             f" until the file changes, or `mechanic retry {watched.real}`"
         )
 
-    def _cooling(self, watched: WatchedFile, finding: Finding, row: dict[str, Any] | None) -> bool:
+    def _cooling(self, watched: WatchedFile, finding: Finding, row: Cooldown | None) -> bool:
         """A cooldown holds the content and the error it was set on (a row from a
         store before those were kept holds the file, as it always did)."""
         if row is None:
             return False
-        if row["signature"] and row["signature"] != signature(finding.message, finding.language):
+        if row.signature and row.signature != signature(finding.message, finding.language):
             return False
-        return not row["sha256"] or row["sha256"] == self._content_sha(watched)
+        return not row.sha256 or row.sha256 == self._content_sha(watched)
 
     def _zero_token(
         self, report: CycleReport, watched: WatchedFile, finding: Finding, checkers: CheckerSet
@@ -465,7 +464,7 @@ class _Cycle:
         return self._baselines[watched.real]
 
     def _needs_person(
-        self, watched: WatchedFile, finding: Finding, given_up: dict[str, dict[str, Any]]
+        self, watched: WatchedFile, finding: Finding, given_up: dict[str, NeedsPerson]
     ) -> tuple[str, str] | None:
         """(kind, reason) when this broken file is left to a person: marked so
         before and unchanged since, or truncated, or in a merge conflict."""
@@ -476,8 +475,8 @@ class _Cycle:
         digest = sha256(data)
         marked = given_up.get(str(watched.real))
         if marked is not None:
-            if marked["sha256"] == digest:
-                return marked["kind"], marked["reason"]
+            if marked.sha256 == digest:
+                return marked.kind, marked.reason
             self.store.clear_needs_person(str(watched.real))  # it changed: try again
             log.info("needs_person.cleared", file=str(watched.real), reason="the file changed")
         text = self._decode(watched.language)(data)

@@ -26,20 +26,18 @@ def cmd_pending(args: argparse.Namespace) -> int:
     config = config_of(args)
     with Store.open(config.mechanic.state_dir) as store:
         patches = store.pending()
-        made_by = {
-            p["id"]: store.attempt(p["attempt_id"]) if p["attempt_id"] else None for p in patches
-        }
+        made_by = {p.id: store.attempt(p.attempt_id) if p.attempt_id else None for p in patches}
     if args.json:
-        print(report.dumps([report.patch(p, made_by[p["id"]]) for p in patches]))
+        print(report.dumps([report.patch(p.to_dict(), made_by[p.id]) for p in patches]))
         return EXIT_OK
     if not patches:
         print("no fixes are waiting for review")
         return EXIT_OK
     for patch in patches:
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(patch["created_at"]))
-        print(f"#{patch['id']}  {rel(patch['path'], config)}  ({when}): {patch['error']}")
-        print((patch["diff"] or "").rstrip())
-        print(f"  accept: mechanic accept {patch['id']}   reject: mechanic reject {patch['id']}\n")
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(patch.created_at))
+        print(f"#{patch.id}  {rel(patch.path, config)}  ({when}): {patch.error}")
+        print((patch.diff or "").rstrip())
+        print(f"  accept: mechanic accept {patch.id}   reject: mechanic reject {patch.id}\n")
     return EXIT_OK
 
 
@@ -56,7 +54,8 @@ def cmd_accept(args: argparse.Namespace) -> int:
     setup_logging(config, quiet=True)
     actions = []
     with Store.open(config.mechanic.state_dir) as store, cycle_lock(config.mechanic.state_dir):
-        if store.pending_patch(args.patch) is None:
+        patch = store.pending_patch(args.patch)
+        if patch is None:
             print(f"mechanic: {unknown_id(store, 'pending patch', args.patch)}", file=sys.stderr)
             return EXIT_BROKEN
         writer = Writer.for_config(config, review=False)  # a person decided: it is written
@@ -66,9 +65,8 @@ def cmd_accept(args: argparse.Namespace) -> int:
         store.record_attempt(record)
         writer.settle(record.intent)  # on the record: the intent goes
         if record.outcome == "applied":
-            patch = store.pending_patch(args.patch)
             store.decide_pending(args.patch, "accepted", record.id)
-            review.drop_bytes(store, patch)  # type: ignore[arg-type]  # accept() found it
+            review.drop_bytes(store, patch)
             # An accepted fix is applied like a cycle's: its root's on_fix follows.
             actions = run_on_fix(config, [record.path])
             for action in actions:
@@ -102,20 +100,20 @@ def cmd_reject(args: argparse.Namespace) -> int:
             return EXIT_BROKEN
         patch = review.reject(store, args.patch, stale=args.stale)
         # Turned down by a person: this content is not attempted again by itself.
-        current = read_or_empty(Path(patch["path"]))
+        current = read_or_empty(Path(patch.path))
         refuse(
             store,
-            path=patch["path"],
-            language=patch["language"],
-            old_sha=patch["old_sha"],
-            original=current if sha256(current) == patch["old_sha"] else None,
-            fixed=read_or_empty(Path(patch["fix_path"])) or None,
+            path=patch.path,
+            language=patch.language,
+            old_sha=patch.old_sha,
+            original=current if sha256(current) == patch.old_sha else None,
+            fixed=read_or_empty(Path(patch.fix_path)) or None,
             how="rejected",
-            attempt_id=patch["attempt_id"],
+            attempt_id=patch.attempt_id,
             rung=None,
         )
         review.drop_bytes(store, patch)
-    print(f"rejected patch #{args.patch}: {shown(patch['path'])} is left as it is")
-    again = f"mechanic retry {shown(patch['path'])}"
+    print(f"rejected patch #{args.patch}: {shown(patch.path)} is left as it is")
+    again = f"mechanic retry {shown(patch.path)}"
     print(f"  it is not attempted again until the file changes, or: {again}")
     return EXIT_OK

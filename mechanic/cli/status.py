@@ -43,18 +43,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     daemon = running_daemon(config.mechanic.state_dir)
     if args.json:
         shown_status = report.status(
-            totals_row=totals,
-            last=last,
+            totals_row=totals.to_dict(),
+            last=last.to_dict() if last else None,
             recent=recent,
             cooldowns=cooling,
             daemon=daemon,
             pending=waiting,
             runtime=runtime,
-            rungs=rungs,
-            given_up=given_up,
+            rungs=[rung.to_dict() for rung in rungs],
+            given_up={path: item.to_dict() for path, item in given_up.items()},
             probes=probe_rows,
             store_id=store_id,
-            fix_actions=fix_actions,
+            fix_actions=[action.to_dict() for action in fix_actions],
         )
         print(report.dumps(shown_status))
         return EXIT_OK
@@ -68,9 +68,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     console = Console()
     console.print(
         f"[bold]mechanic[/bold] {__version__}  config {config.source}\n"
-        f"cycles {totals['cycles']}  attempts {totals['attempts']}  applied {totals['applied']}"
-        f"  reverted {totals['reverted']}  rejected {totals['rejected']}"
-        f"  skipped {totals['skipped']}  tokens {totals['prompt_tokens']}+{totals['answer_tokens']}"
+        f"cycles {totals.cycles}  attempts {totals.attempts}  applied {totals.applied}"
+        f"  reverted {totals.reverted}  rejected {totals.rejected}"
+        f"  skipped {totals.skipped}  tokens {totals.prompt_tokens}+{totals.answer_tokens}"
     )
     if daemon:
         console.print(
@@ -86,11 +86,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     if waiting:
         console.print(f"{waiting} fix(es) waiting for review: mechanic pending")
     if last:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last["started_at"]))
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last.started_at))
         console.print(
-            f"last cycle #{last['id']} at {when}: {last['files_seen']} files,"
-            f" {last['findings']} broken, {last['applied']} fixed, {last['remaining']} remaining"
-            + (f"  [red]{last['error']}[/red]" if last["error"] else "")
+            f"last cycle #{last.id} at {when}: {last.files_seen} files,"
+            f" {last.findings} broken, {last.applied} fixed, {last.remaining} remaining"
+            + (f"  [red]{last.error}[/red]" if last.error else "")
         )
     else:
         console.print("no cycle has run yet: try `mechanic once`")
@@ -130,12 +130,12 @@ def cmd_status(args: argparse.Namespace) -> int:
             table.add_column(column)
         for rung in rungs:
             table.add_row(
-                rung["rung"],
-                str(rung["attempts"]),
-                str(rung["applied"]),
-                f"{rung['fix_rate']:.0%}",
-                f"{rung['prompt_tokens']}+{rung['answer_tokens']}",
-                f"{rung['seconds']:.1f}",
+                rung.rung,
+                str(rung.attempts),
+                str(rung.applied),
+                f"{rung.fix_rate:.0%}",
+                f"{rung.prompt_tokens}+{rung.answer_tokens}",
+                f"{rung.seconds:.1f}",
             )
         console.print(table)
     if given_up:
@@ -143,7 +143,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         for column in ("file", "why", "reason"):
             table.add_column(column)
         for path, item in given_up.items():
-            table.add_row(cell(rel(path, config)), item["kind"], cell(item["reason"]))
+            table.add_row(cell(rel(path, config)), item.kind, cell(item.reason))
         console.print(table)
     if cooling:
         table = Table(title="in cooldown")
@@ -158,12 +158,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         table = Table(title="on_fix actions (after an applied fix)")
         for column in ("when", "root", "result", "files"):
             table.add_column(column)
-        for item in fix_actions:
+        for action in fix_actions:
             table.add_row(
-                time.strftime("%m-%d %H:%M", time.localtime(item["at"])),
-                cell(item["root"]),
-                cell(item["detail"]),
-                cell(", ".join(rel(f, config) for f in item["files"])),
+                time.strftime("%m-%d %H:%M", time.localtime(action.at)),
+                cell(action.root),
+                cell(action.detail),
+                cell(", ".join(rel(f, config) for f in action.files)),
             )
         console.print(table)
     if probe_rows:

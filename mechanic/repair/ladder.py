@@ -250,7 +250,7 @@ class Ladder:
     def _memory(self, work: Work, record: AttemptRecord, sig: str) -> Proposal | None:
         error_at = (work.finding.line or 1) - 1
         for remembered in self.store.remembered_fixes(work.finding.language, sig):
-            before, after = remembered["before"], remembered["after"]
+            before, after = remembered.before, remembered.after
             at = work.text.find(before)
             if at < 0 or work.text.count(before) != 1:
                 continue
@@ -261,7 +261,7 @@ class Ladder:
                 record.prompt_tokens, record.answer_tokens = 0, 0
                 return Proposal(
                     work.text.replace(before, after),
-                    note=f"reuses the fix of attempt #{remembered['attempt_id']}",
+                    note=f"reuses the fix of attempt #{remembered.attempt_id}",
                 )
         raise NotApplicable("no remembered fix for this error in this code")
 
@@ -376,10 +376,10 @@ class Ladder:
         except UnicodeEncodeError:
             return None  # validate_and_apply refuses it with its own reason
         for refusal in self.store.refusals(str(work.target), _sha(work.original)):
-            if refusal["new_sha"] == new_sha:
-                by = f" (attempt #{refusal['attempt_id']})" if refusal["attempt_id"] else ""
+            if refusal.new_sha == new_sha:
+                by = f" (attempt #{refusal.attempt_id})" if refusal.attempt_id else ""
                 return (
-                    f"this is the fix a person {refusal['how']}{by} on this content;"
+                    f"this is the fix a person {refusal.how}{by} on this content;"
                     " it is never applied to it again"
                 )
         return None

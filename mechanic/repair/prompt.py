@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mechanic.detect.checkers.base import Finding
+
+if TYPE_CHECKING:
+    from mechanic.store import RememberedFix
 
 LANGUAGE_NAMES = {
     "python": "Python",
@@ -181,14 +185,14 @@ def build_block_prompt(
     return Prompt(system, user, prompt_tokens, limit)
 
 
-def format_examples(examples: list[dict], *, max_lines: int = 12) -> str:
+def format_examples(examples: list[RememberedFix], *, max_lines: int = 12) -> str:
     """Past fixes in this file or project, shown to the model as a pattern."""
     parts = []
     for example in examples:
-        before, after = example["before"], example["after"]
+        before, after = example.before, example.after
         if before.count("\n") >= max_lines or after.count("\n") >= max_lines:
             continue
-        parts.append(f"ERROR: {example['error']}\nBROKEN:\n{before}\nFIXED:\n{after}\n")
+        parts.append(f"ERROR: {example.error}\nBROKEN:\n{before}\nFIXED:\n{after}\n")
     if not parts:
         return ""
     return "EARLIER FIXES IN THIS PROJECT (examples, not part of the block):\n" + "".join(parts)

@@ -10,9 +10,18 @@ probe results, cooldowns and review.
 The names below are the public ones; import them from here.
 """
 
-from mechanic.store.attempts import OUTCOMES, AttemptRecord
+from mechanic.store.attempts import OUTCOMES, AttemptRecord, Cycle, RungStats, Totals
 from mechanic.store.file import ID_BLOCK, STORE_NAME
-from mechanic.store.probes import PROBE_RESULT_DAYS, ProbeState
+from mechanic.store.holds import Cooldown, NeedsPerson, Refusal
+from mechanic.store.memory import RememberedFix
+from mechanic.store.probes import (
+    PROBE_RESULT_DAYS,
+    FixActionRecord,
+    ProbeAction,
+    ProbeEvent,
+    ProbeState,
+)
+from mechanic.store.review import Patch
 from mechanic.store.store import Store, StoreReport, check_store, rebuild_store
 from mechanic.store.tracking import FileState, LogOffset, RuntimeErrorRecord
 
@@ -22,12 +31,23 @@ __all__ = [
     "PROBE_RESULT_DAYS",
     "STORE_NAME",
     "AttemptRecord",
+    "Cooldown",
+    "Cycle",
     "FileState",
+    "FixActionRecord",
     "LogOffset",
+    "NeedsPerson",
+    "Patch",
+    "ProbeAction",
+    "ProbeEvent",
     "ProbeState",
+    "Refusal",
+    "RememberedFix",
+    "RungStats",
     "RuntimeErrorRecord",
     "Store",
     "StoreReport",
+    "Totals",
     "check_store",
     "rebuild_store",
 ]

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from mechanic.redact import scrub
-from mechanic.store.connection import Part
+from mechanic.store.connection import Part, from_row
 
 if TYPE_CHECKING:
     from mechanic.detect.checkers.base import Finding
@@ -43,6 +43,60 @@ class AttemptRecord:
     rung: str | None = None  # deterministic | memory | block | whole | restore
     signature: str | None = None  # the error, without positions (see ladder.signature)
     intent: str | None = None  # the applied write's intent id (transaction.settle)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One cycle's row: when it ran and what it counted (None until it finished)."""
+
+    id: int
+    started_at: float
+    finished_at: float | None
+    dry_run: int  # 0 or 1, as stored (and shown by status --json)
+    files_seen: int | None = None
+    files_checked: int | None = None
+    findings: int | None = None
+    attempts: int | None = None
+    applied: int | None = None
+    remaining: int | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Everything the store has recorded: cycles, attempts by outcome, tokens."""
+
+    cycles: int
+    attempts: int
+    applied: int
+    reverted: int
+    rejected: int
+    skipped: int
+    pending: int
+    prompt_tokens: int
+    answer_tokens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RungStats:
+    """One rung of the ladder: attempts, fixes, tokens and seconds spent."""
+
+    rung: str
+    attempts: int
+    applied: int
+    prompt_tokens: int
+    answer_tokens: int
+    seconds: float
+    fix_rate: float
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,9 +145,9 @@ class Attempts(Part):
             )
         return ids
 
-    def last_cycle(self) -> dict[str, Any] | None:
+    def last_cycle(self) -> Cycle | None:
         row = self._db.execute("SELECT * FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
-        return dict(row) if row else None
+        return from_row(Cycle, row) if row else None
 
     def add_findings(self, cycle_id: int, findings: Iterable[Finding]) -> None:
         rows = [
@@ -148,7 +202,7 @@ class Attempts(Part):
         row = self._db.execute("SELECT id FROM attempts WHERE intent = ?", (intent,)).fetchone()
         return int(row[0]) if row else None
 
-    def totals(self) -> dict[str, Any]:
+    def totals(self) -> Totals:
         counts = {outcome: 0 for outcome in OUTCOMES}
         for row in self._db.execute("SELECT outcome, COUNT(*) FROM attempts GROUP BY outcome"):
             counts[row[0]] = row[1]
@@ -156,13 +210,13 @@ class Attempts(Part):
             "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(answer_tokens), 0) FROM attempts"
         ).fetchone()
         cycles = self._db.execute("SELECT COUNT(*) FROM cycles").fetchone()[0]
-        return {
-            "cycles": cycles,
-            "attempts": sum(counts.values()),
+        return Totals(
+            cycles=cycles,
+            attempts=sum(counts.values()),
             **counts,
-            "prompt_tokens": tokens[0],
-            "answer_tokens": tokens[1],
-        }
+            prompt_tokens=tokens[0],
+            answer_tokens=tokens[1],
+        )
 
     def failed_attempts(self, path: str, old_sha: str) -> int:
         """Failed tries on this exact content of `path` (a changed file starts over)."""
@@ -174,7 +228,7 @@ class Attempts(Part):
         ).fetchone()
         return int(row[0])
 
-    def rung_stats(self) -> list[dict[str, Any]]:
+    def rung_stats(self) -> list[RungStats]:
         """Per rung of the ladder: attempts, fixes, fix rate, tokens and time spent."""
         rows = self._db.execute(
             "SELECT COALESCE(rung, 'whole') AS rung, COUNT(*) AS attempts,"
@@ -185,12 +239,12 @@ class Attempts(Part):
             " FROM attempts WHERE rung IS NOT NULL OR prompt_tokens IS NOT NULL"
             " GROUP BY COALESCE(rung, 'whole') ORDER BY MIN(id)"
         )
-        stats = []
-        for row in rows:
-            item = dict(row)
-            item["fix_rate"] = (
-                round(item["applied"] / item["attempts"], 3) if item["attempts"] else 0
+        return [
+            from_row(
+                RungStats,
+                row,
+                fix_rate=round(row["applied"] / row["attempts"], 3) if row["attempts"] else 0,
+                seconds=round(row["seconds"], 3),
             )
-            item["seconds"] = round(item["seconds"], 3)
-            stats.append(item)
-        return stats
+            for row in rows
+        ]

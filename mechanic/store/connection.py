@@ -14,12 +14,13 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mechanic.errors import StoreError, StoreUnusable
 
+T = TypeVar("T")
 SQLITE_HEADER = b"SQLite format 3\x00"
 _BINARY_COLUMNS = frozenset({"content"})  # columns whose BLOBs are data, not names
 
@@ -122,6 +123,14 @@ class Connection:
 
     def close(self) -> None:
         self.raw.close()
+
+
+def from_row(cls: type[T], row: Any, **overrides: Any) -> T:
+    """A record of type `cls` (a dataclass) from a row, taking the columns it has
+    fields for: a column a later migration adds never breaks an older record."""
+    names = {field.name for field in fields(cls)}  # type: ignore[arg-type]
+    values = {key: row[key] for key in row.keys() if key in names}  # noqa: SIM118
+    return cls(**{**values, **overrides})
 
 
 class Part:

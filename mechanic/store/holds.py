@@ -5,10 +5,53 @@ them (three strikes)."""
 from __future__ import annotations
 
 import time
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from mechanic.redact import scrub
-from mechanic.store.connection import Part
+from mechanic.store.connection import Part, from_row
+
+
+@dataclass(frozen=True)
+class Cooldown:
+    """A file cooling down after an attempt, for the content (sha256) and error
+    (signature) it was set on; None: whatever the content (older stores)."""
+
+    path: str
+    until: float
+    attempt_id: int | None
+    sha256: str | None = None
+    signature: str | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A fix a person refused (how: "reverted" or "rejected") of `path` at content
+    `sha256`; retried_at is set by `mechanic retry FILE`."""
+
+    id: int
+    path: str
+    sha256: str
+    new_sha: str | None
+    how: str
+    attempt_id: int | None
+    rung: str | None
+    at: float
+    retried_at: float | None = None
+
+
+@dataclass(frozen=True)
+class NeedsPerson:
+    """A file mechanic gave up on until it changes (three strikes, ...)."""
+
+    path: str
+    sha256: str
+    kind: str
+    reason: str
+    since: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class Holds(Part):
@@ -46,13 +89,13 @@ class Holds(Part):
 
     def cooldowns(self, now: float | None = None) -> dict[str, float]:
         """Files still cooling down, with the time their cooldown ends."""
-        return {path: row["until"] for path, row in self.cooldown_rows(now).items()}
+        return {path: row.until for path, row in self.cooldown_rows(now).items()}
 
-    def cooldown_rows(self, now: float | None = None) -> dict[str, dict[str, Any]]:
+    def cooldown_rows(self, now: float | None = None) -> dict[str, Cooldown]:
         """Files still cooling down: path -> until, sha256, signature, attempt_id."""
         now = time.time() if now is None else now
         rows = self._db.execute("SELECT * FROM cooldowns WHERE until > ?", (now,))
-        return {row["path"]: dict(row) for row in rows}
+        return {row["path"]: from_row(Cooldown, row) for row in rows}
 
     def refuse_fix(
         self,
@@ -88,13 +131,13 @@ class Holds(Part):
                     (now, *snippets),
                 )
 
-    def refusals(self, path: str, sha256: str) -> list[dict[str, Any]]:
+    def refusals(self, path: str, sha256: str) -> list[Refusal]:
         """Fixes refused for this content of `path`, newest first (retried ones too)."""
         rows = self._db.execute(
             "SELECT * FROM refusals WHERE path = ? AND sha256 = ? ORDER BY id DESC",
             (path, sha256),
         )
-        return [dict(row) for row in rows]
+        return [from_row(Refusal, row) for row in rows]
 
     def retry(self, path: str) -> int:
         """`mechanic retry FILE`: lift every hold a refusal put on `path`; how many."""
@@ -119,7 +162,7 @@ class Holds(Part):
         with self._db.tx() as db:
             db.execute("DELETE FROM needs_person WHERE path = ?", (path,))
 
-    def needs_person(self) -> dict[str, dict[str, Any]]:
+    def needs_person(self) -> dict[str, NeedsPerson]:
         """Files mechanic gave up on until they change: path -> sha256, kind, reason, since."""
         rows = self._db.execute("SELECT * FROM needs_person ORDER BY path")
-        return {row["path"]: dict(row) for row in rows}
+        return {row["path"]: from_row(NeedsPerson, row) for row in rows}

@@ -4,8 +4,26 @@ memory rung) and shown to a model as examples."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
-from mechanic.store.connection import Part
+from mechanic.store.connection import Part, from_row
+
+
+@dataclass(frozen=True)
+class RememberedFix:
+    """A fix that worked: the snippet before and after, and where it was made."""
+
+    id: int
+    language: str
+    signature: str
+    root: str | None
+    path: str
+    error: str
+    before: str
+    after: str
+    attempt_id: int | None
+    created_at: float
+    refused_at: float | None = None
 
 
 class Memory(Part):
@@ -30,16 +48,20 @@ class Memory(Part):
                 (language, signature, root, path, error, before, after, attempt_id, time.time()),
             )
 
-    def remembered_fixes(self, language: str, signature: str, limit: int = 20) -> list[dict]:
+    def remembered_fixes(
+        self, language: str, signature: str, limit: int = 20
+    ) -> list[RememberedFix]:
         """Past fixes of the same error signature, newest first."""
         rows = self._db.execute(
             "SELECT * FROM fix_memory WHERE language = ? AND signature = ?"
             " AND refused_at IS NULL ORDER BY id DESC LIMIT ?",
             (language, signature, limit),
         )
-        return [dict(row) for row in rows]
+        return [from_row(RememberedFix, row) for row in rows]
 
-    def fix_examples(self, language: str, path: str, root: str | None, limit: int) -> list[dict]:
+    def fix_examples(
+        self, language: str, path: str, root: str | None, limit: int
+    ) -> list[RememberedFix]:
         """Past fixes to show a model: the same file first, then the same project."""
         rows = self._db.execute(
             "SELECT * FROM fix_memory WHERE language = ?"
@@ -48,4 +70,4 @@ class Memory(Part):
             " ORDER BY CASE WHEN path = ? THEN 0 ELSE 1 END, id DESC LIMIT ?",
             (language, path, root, root, path, limit),
         )
-        return [dict(row) for row in rows]
+        return [from_row(RememberedFix, row) for row in rows]

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mechanic.store.connection import Part
+from mechanic.store.connection import Part, from_row
 
 PROBE_RESULT_DAYS = 30  # every probe result is kept this long
 
@@ -33,6 +33,49 @@ class ProbeState:
     given_up: bool = False
     window_start: int = 0  # actions before this run no longer count (after a reset)
     healthy_streak: int = 0
+
+
+@dataclass(frozen=True)
+class ProbeEvent:
+    """A probe's transition (kind "transition": from_status to to_status) or note."""
+
+    id: int
+    name: str
+    at: float
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ProbeAction:
+    """What Layer 1 did about a probe in one run (its on_failure action)."""
+
+    id: int
+    name: str
+    run: int
+    at: float
+    action: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class FixActionRecord:
+    """An on_fix action run after a fix (probes/remediation.py), as recorded."""
+
+    id: int
+    cycle_id: int | None
+    at: float
+    root: str
+    action: str
+    ok: bool
+    detail: str
+    files: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class Probes(Part):
@@ -99,12 +142,12 @@ class Probes(Part):
                 (name, time.time(), kind, before, after, message),
             )
 
-    def probe_events(self, name: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def probe_events(self, name: str | None = None, limit: int = 50) -> list[ProbeEvent]:
         where, args = ("WHERE name = ?", (name,)) if name else ("", ())
         rows = self._db.execute(
             f"SELECT * FROM probe_events {where} ORDER BY id DESC LIMIT ?", (*args, limit)
         )
-        return [dict(row) for row in rows][::-1]
+        return [from_row(ProbeEvent, row) for row in rows][::-1]
 
     def record_probe_action(self, name: str, run: int, action: str, ok: bool, detail: str) -> None:
         with self._db.tx() as db:
@@ -120,9 +163,9 @@ class Probes(Part):
         ).fetchone()
         return int(row[0])
 
-    def probe_actions(self, name: str) -> list[dict[str, Any]]:
+    def probe_actions(self, name: str) -> list[ProbeAction]:
         rows = self._db.execute("SELECT * FROM probe_actions WHERE name = ? ORDER BY id", (name,))
-        return [dict(row) for row in rows]
+        return [from_row(ProbeAction, row, ok=bool(row["ok"])) for row in rows]
 
     def record_fix_action(self, cycle_id: int | None, action: Any) -> int:
         with self._db.tx() as db:
@@ -141,9 +184,10 @@ class Probes(Part):
             )
             return int(cursor.lastrowid)  # type: ignore[arg-type]  # set by every INSERT
 
-    def fix_actions(self, limit: int = 10) -> list[dict[str, Any]]:
+    def fix_actions(self, limit: int = 10) -> list[FixActionRecord]:
         """The latest on_fix actions, newest first."""
         rows = self._db.execute("SELECT * FROM fix_actions ORDER BY id DESC LIMIT ?", (limit,))
         return [
-            {**dict(row), "ok": bool(row["ok"]), "files": json.loads(row["files"])} for row in rows
+            from_row(FixActionRecord, row, ok=bool(row["ok"]), files=json.loads(row["files"]))
+            for row in rows
         ]

@@ -24,7 +24,7 @@ from mechanic.errors import Refused, ReviewError
 from mechanic.files.hashing import sha256
 from mechanic.files.names import shown
 from mechanic.files.userfile import read_regular
-from mechanic.store import AttemptRecord
+from mechanic.store import AttemptRecord, Patch
 from mechanic.write.transaction import read_backup
 from mechanic.write.writer import Writer
 
@@ -36,30 +36,30 @@ def accept(config, store, patch_id: int, writer: Writer | None = None) -> Attemp
     even be tried."""
 
     patch = _open_patch(store, patch_id)
-    target = Path(patch["path"])
+    target = Path(patch.path)
     try:
         current = read_regular(target)
     except OSError as exc:
         raise ReviewError(f"cannot read {target}: {exc.strerror or exc}") from exc
-    if sha256(current) != patch["old_sha"]:
+    if sha256(current) != patch.old_sha:
         raise ReviewError(
             f"{target} changed since patch #{patch_id} was made; it is left as it is"
             f" (reject the patch with `mechanic reject {patch_id}`)"
         )
     try:  # like a backup: a regular file in the backup folder, holding the hash it should
         fixed = read_backup(
-            Path(patch["fix_path"]),
+            Path(patch.fix_path),
             config.mechanic.backup_dir,
-            patch["new_sha"],
+            patch.new_sha,
             what="pending patch",
         )
     except Refused as exc:
         raise ReviewError(f"patch #{patch_id} cannot be applied: {exc}") from exc
-    origin = store.attempt(patch["attempt_id"]) if patch["attempt_id"] else None
+    origin = store.attempt(patch.attempt_id) if patch.attempt_id else None
     record = AttemptRecord(
         path=str(target),
-        language=patch["language"],
-        error=patch["error"],
+        language=patch.language,
+        error=patch.error,
         outcome="skipped",
         backend=origin.backend if origin else None,
         model=origin.model if origin else None,
@@ -72,7 +72,7 @@ def accept(config, store, patch_id: int, writer: Writer | None = None) -> Attemp
             target,
             original=current,
             fixed=fixed,
-            checker=checkers.get(patch["language"]),
+            checker=checkers.get(patch.language),
             attempt=record.to_dict(),
         )
     record.outcome = result.outcome
@@ -83,20 +83,20 @@ def accept(config, store, patch_id: int, writer: Writer | None = None) -> Attemp
     return record
 
 
-def reject(store, patch_id: int, *, stale: bool = False) -> dict:
+def reject(store, patch_id: int, *, stale: bool = False) -> Patch:
     """Drop pending patch `patch_id`. Refused when its file no longer holds the
     bytes the patch was made from, unless `stale`: then the ID may not name the
     patch the person means (they look at the file as it is now)."""
     patch = _open_patch(store, patch_id)
     if not stale:
-        target = Path(patch["path"])
+        target = Path(patch.path)
         try:  # a FIFO (or other non-file) put in its place is refused, never opened
             current = sha256(read_regular(target))
         except OSError:
             current = None
-        if current != patch["old_sha"]:
+        if current != patch.old_sha:
             raise ReviewError(
-                f"{shown(patch['path'])} no longer holds the version patch #{patch_id} was made"
+                f"{shown(patch.path)} no longer holds the version patch #{patch_id} was made"
                 f" from, so #{patch_id} may not be the patch you mean; `mechanic pending` shows"
                 f" it, and `mechanic reject {patch_id} --stale` drops it anyway"
             )
@@ -104,22 +104,22 @@ def reject(store, patch_id: int, *, stale: bool = False) -> dict:
     return patch
 
 
-def drop_bytes(store, patch: dict) -> None:
+def drop_bytes(store, patch: Patch) -> None:
     """Remove a decided patch's bytes unless another pending patch shares them."""
-    others = [p for p in store.pending() if p["fix_path"] == patch["fix_path"]]
+    others = [p for p in store.pending() if p.fix_path == patch.fix_path]
     if not others:
         with contextlib.suppress(OSError):
-            Path(patch["fix_path"]).unlink()
+            Path(patch.fix_path).unlink()
 
 
-def _open_patch(store, patch_id: int) -> dict:
+def _open_patch(store, patch_id: int) -> Patch:
     patch = store.pending_patch(patch_id)
     if patch is None:
         raise ReviewError(f"no pending patch #{patch_id}")
-    if patch["status"] != "pending":
-        raise ReviewError(f"patch #{patch_id} was already {patch['status']}")
-    origin = store.attempt(patch["attempt_id"]) if patch["attempt_id"] else None
-    if origin is not None and (origin.path, origin.new_sha) != (patch["path"], patch["new_sha"]):
+    if patch.status != "pending":
+        raise ReviewError(f"patch #{patch_id} was already {patch.status}")
+    origin = store.attempt(patch.attempt_id) if patch.attempt_id else None
+    if origin is not None and (origin.path, origin.new_sha) != (patch.path, patch.new_sha):
         raise ReviewError(
             f"patch #{patch_id} does not match the attempt #{origin.id} it names in this store;"
             " nothing done"

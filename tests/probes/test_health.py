@@ -54,7 +54,7 @@ def test_down_and_recovery_are_alerted_once_each(workspace, switch, hook):
     assert down["status"] == "down" and down["previous"] == "ok"
     assert "does not exist" in down["message"] and down["text"].startswith("mechanic: switch down")
     with Store.open(config.mechanic.state_dir) as store:
-        kinds = [e["kind"] for e in store.probe_events("switch")]
+        kinds = [e.kind for e in store.probe_events("switch")]
     assert kinds == ["ok", "down", "recovered"]
 
 

@@ -247,7 +247,7 @@ def test_a_require_crash_blames_only_format_js_and_on_fix_restarts_the_worker_on
     assert outcome(quiet, "pm2").result.status == "ok"
     assert len(starts.read_text().split()) == 1
     with Store.open(config.mechanic.state_dir) as store:
-        assert [a["detail"] for a in store.fix_actions()] == ["pm2 restart worker: done"]
+        assert [a.detail for a in store.fix_actions()] == ["pm2 restart worker: done"]
         assert store.probe_actions("pm2") == []
 
 

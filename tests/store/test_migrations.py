@@ -69,17 +69,17 @@ def test_a_migrated_release_store_reads_back_and_takes_new_rows(tmp_path):
         outcomes = sorted(a.outcome for a in store.recent_attempts(100))
         assert outcomes == ["applied", "pending", "rejected", "reverted", "skipped"]
         assert store.attempt_for_intent("intent-0") == store.recent_attempts(100)[-1].id
-        assert [p["path"] for p in store.pending(status=None)] == [
+        assert [p.path for p in store.pending(status=None)] == [
             "/srv/app/f4.py",
             "/srv/app/f2.py",
         ]
         assert set(store.needs_person()) == {"/srv/app/f3.py"}
         assert store.probe_states()["web"].given_up is True
-        assert [e["kind"] for e in store.probe_events("web")] == ["transition"]
+        assert [e.kind for e in store.probe_events("web")] == ["transition"]
         assert store.good_version("/srv/app/a.py")[1] == b"print('ok')\n"
-        assert [f["after"] for f in store.remembered_fixes("python", "sig0")] == ["y0"]
+        assert [f.after for f in store.remembered_fixes("python", "sig0")] == ["y0"]
         assert store.remembered_fixes("python", "sig1") == []  # refused: retired
-        assert store.cooldown_rows(now=0)["/srv/app/f1.py"]["signature"] == "sig1"
+        assert store.cooldown_rows(now=0)["/srv/app/f1.py"].signature == "sig1"
         new = store.record_attempt(AttemptRecord("/srv/app/g.py", "python", "e", "pending"))
         assert new == 6  # after the release's attempts, never one of their IDs
 
@@ -135,3 +135,28 @@ def test_a_store_from_a_newer_mechanic_is_refused_by_every_command(workspace):
         assert "from_the_future" in said and "upgrade mechanic" in said, command
         assert "Traceback" not in said, command
     assert (workspace.state / STORE_NAME).read_bytes() == before  # nothing migrated or lost
+
+
+def test_every_record_comes_back_as_a_typed_record_not_a_row(tmp_path):
+    import dataclasses
+
+    state = _release_store(tmp_path)
+    with Store.open(state) as store:
+        records = [
+            store.last_cycle(),
+            store.totals(),
+            *store.rung_stats(),
+            *store.pending(status=None),
+            store.pending_patch(1),
+            *store.cooldown_rows(now=0).values(),
+            *store.refusals("/srv/app/f1.py", "1" * 64),
+            *store.needs_person().values(),
+            *store.fix_examples("python", "/srv/app/f0.py", "/srv/app", 5),
+            *store.probe_events("web"),
+            *store.probe_actions("web"),
+            *store.fix_actions(),
+        ]
+    assert len(records) == 17
+    assert all(dataclasses.is_dataclass(record) for record in records), records
+    assert [a.ok for a in records if type(a).__name__ == "FixActionRecord"] == [True]
+    assert records[-1].files == ["a.py"]

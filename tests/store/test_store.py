@@ -39,10 +39,10 @@ def test_attempts_are_recorded_and_totalled(tmp_path):
         )
         store.finish_cycle(cycle, attempts=2, applied=1)
         totals = store.totals()
-        assert (totals["applied"], totals["rejected"], totals["attempts"]) == (1, 1, 2)
-        assert (totals["prompt_tokens"], totals["answer_tokens"]) == (17, 5)
+        assert (totals.applied, totals.rejected, totals.attempts) == (1, 1, 2)
+        assert (totals.prompt_tokens, totals.answer_tokens) == (17, 5)
         assert store.attempt(first).path == "/a.py"
-        assert store.last_cycle()["applied"] == 1
+        assert store.last_cycle().applied == 1
 
 
 def test_an_unknown_outcome_is_refused(tmp_path):
@@ -99,7 +99,7 @@ def test_only_unfinished_cycles_are_closed_with_the_reason(tmp_path):
         assert store.finish_unfinished_cycles("abandoned: x") == [stopped]
         assert store.finish_unfinished_cycles("abandoned: x") == []  # once only
         last = store.last_cycle()
-        assert last["id"] == stopped and last["finished_at"] and last["error"] == "abandoned: x"
+        assert last.id == stopped and last.finished_at and last.error == "abandoned: x"
 
 
 def test_file_names_of_any_bytes_are_kept_exactly(tmp_path):
