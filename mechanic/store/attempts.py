@@ -112,10 +112,9 @@ class Attempts(Part):
 
     def start_cycle(self, *, dry_run: bool) -> int:
         with self._db.tx() as db:
-            cursor = db.execute(
+            return db.insert(
                 "INSERT INTO cycles (started_at, dry_run) VALUES (?, ?)", (time.time(), dry_run)
             )
-            return int(cursor.lastrowid)  # type: ignore[arg-type]  # set by every INSERT
 
     def finish_cycle(self, cycle_id: int, **counts: Any) -> None:
         allowed = {"files_seen", "files_checked", "findings", "attempts", "applied", "remaining"}

@@ -4,7 +4,8 @@ usable mechanic store.
 
 SQLite-isms live here and are named where they are used: PRAGMAs, `BEGIN
 IMMEDIATE`, `?` parameters, and the BLOB fallback for names that are not UTF-8.
-The table groups use `cursor.lastrowid` (DB-API; PostgreSQL: RETURNING id).
+A new row's ID comes from `Connection.insert` (DB-API lastrowid; PostgreSQL:
+RETURNING id).
 A PostgreSQL connection (the fleet) would keep this module's interface.
 """
 
@@ -16,11 +17,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mechanic.errors import StoreError, StoreUnusable
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")  # from_row builds dataclasses only
 SQLITE_HEADER = b"SQLite format 3\x00"
 _BINARY_COLUMNS = frozenset({"content"})  # columns whose BLOBs are data, not names
 
@@ -83,6 +87,15 @@ class Connection:
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.raw.execute(sql, _params(params))
 
+    def insert(self, sql: str, params: Any = ()) -> int:
+        """Run an INSERT of one row and return the ID of the row it added."""
+        cursor = self.execute(sql, params)
+        # No row added: lastrowid is None or stale (sqlite3 leaves it 0), never this row's.
+        if cursor.rowcount != 1 or cursor.lastrowid is None:
+            what = sql.split("(")[0].strip()
+            raise StoreError(f"the state store {self.path} added no row ({what})")
+        return cursor.lastrowid
+
     def executemany(self, sql: str, rows: Iterable[Any]) -> sqlite3.Cursor:
         return self.raw.executemany(sql, (_params(row) for row in rows))
 
@@ -128,7 +141,7 @@ class Connection:
 def from_row(cls: type[T], row: Any, **overrides: Any) -> T:
     """A record of type `cls` (a dataclass) from a row, taking the columns it has
     fields for: a column a later migration adds never breaks an older record."""
-    names = {field.name for field in fields(cls)}  # type: ignore[arg-type]
+    names = {field.name for field in fields(cls)}
     values = {key: row[key] for key in row.keys() if key in names}  # noqa: SIM118
     return cls(**{**values, **overrides})
 

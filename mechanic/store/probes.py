@@ -169,7 +169,7 @@ class Probes(Part):
 
     def record_fix_action(self, cycle_id: int | None, action: Any) -> int:
         with self._db.tx() as db:
-            cursor = db.execute(
+            return db.insert(
                 "INSERT INTO fix_actions (cycle_id, at, root, action, ok, detail, files)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -182,7 +182,6 @@ class Probes(Part):
                     json.dumps(action.files),
                 ),
             )
-            return int(cursor.lastrowid)  # type: ignore[arg-type]  # set by every INSERT
 
     def fix_actions(self, limit: int = 10) -> list[FixActionRecord]:
         """The latest on_fix actions, newest first."""

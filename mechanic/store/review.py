@@ -40,7 +40,7 @@ class Review(Part):
 
     def add_pending(self, attempt: AttemptRecord, fix_path: Path) -> int:
         with self._db.tx() as db:
-            cursor = db.execute(
+            return db.insert(
                 "INSERT INTO pending (id, attempt_id, created_at, path, language, error, old_sha,"
                 " new_sha, diff, fix_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -56,7 +56,6 @@ class Review(Part):
                     str(fix_path),
                 ),
             )
-            return int(cursor.lastrowid)  # type: ignore[arg-type]  # set by every INSERT
 
     def pending(self, *, status: str | None = "pending") -> list[Patch]:
         query, args = "SELECT * FROM pending", tuple[str, ...]()

@@ -102,6 +102,17 @@ def test_only_unfinished_cycles_are_closed_with_the_reason(tmp_path):
         assert last.id == stopped and last.finished_at and last.error == "abandoned: x"
 
 
+def test_an_insert_that_adds_no_row_is_an_error_not_an_id(tmp_path):
+    # sqlite3 leaves lastrowid at 0 (or the previous row's ID) when nothing was
+    # inserted: taking it for the new row's ID would hand out an ID no row has.
+    with Store.open(tmp_path) as store:
+        store.start_cycle(dry_run=False)
+        with pytest.raises(StoreError, match=r"added no row \(INSERT INTO cycles\)") as caught:
+            store._db.insert("INSERT INTO cycles (started_at, dry_run) SELECT 1, 0 WHERE 0")
+        assert str(tmp_path) in str(caught.value)
+        assert store.start_cycle(dry_run=False) == 2  # the store goes on as before
+
+
 def test_file_names_of_any_bytes_are_kept_exactly(tmp_path):
     """SQLite's TEXT must be UTF-8; a name that is not comes back byte for byte."""
     import os
