@@ -20,8 +20,8 @@ from pathlib import Path
 from mechanic.errors import StoreError
 from mechanic.files import private
 from mechanic.files.atomic import fsync_dir
-from mechanic.store import migrations
 from mechanic.store.connection import Connection
+from mechanic.store.migrations import migrate
 
 STORE_NAME = "mechanic.sqlite3"
 ID_BLOCK = 1000  # a replacing store's IDs start at the next multiple of this
@@ -37,7 +37,7 @@ def create(path: Path, id_floor: int) -> None:
         private.own_file(temp)  # 0600 from the start, whatever the umask
         db = Connection.connect(temp)
         try:
-            migrations.migrate(db)  # rollback journal: the file is complete at each commit
+            migrate(db)  # rollback journal: the file is complete at each commit
             db.execute("INSERT INTO meta (key, value) VALUES ('id_floor', ?)", (str(id_floor),))
         finally:
             db.close()

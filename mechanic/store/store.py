@@ -16,7 +16,6 @@ from pathlib import Path
 from mechanic.errors import StoreError, StoreUnusable
 from mechanic.files import private
 from mechanic.files.atomic import fsync_dir
-from mechanic.store import file, migrations
 from mechanic.store.attempts import Attempts
 from mechanic.store.connection import (
     Connection,
@@ -25,9 +24,10 @@ from mechanic.store.connection import (
     refuse_unusable_file,
     translate,
 )
-from mechanic.store.file import STORE_NAME
+from mechanic.store.file import STORE_NAME, create, id_floor
 from mechanic.store.holds import Holds
 from mechanic.store.memory import Memory
+from mechanic.store.migrations import migrate
 from mechanic.store.probes import Probes
 from mechanic.store.review import Review
 from mechanic.store.tracking import Tracking
@@ -58,7 +58,7 @@ class Store(Attempts, Holds, Review, Tracking, Memory, Probes):
         except OSError as exc:
             raise StoreError(f"cannot create the state folder {state_dir}: {exc}") from exc
         if not os.path.lexists(path):
-            file.create(path, file.id_floor(state_dir, replaced=False))
+            create(path, id_floor(state_dir, replaced=False))
         refuse_unusable_file(path)
         # It holds whole files and diffs: 0600 (one an older mechanic left wider is
         # narrowed). SQLite gives its -wal and -shm files the database's mode.
@@ -70,7 +70,7 @@ class Store(Attempts, Holds, Review, Tracking, Memory, Probes):
             identify(db)
             db.execute("PRAGMA journal_mode=WAL")  # SQLite-ism: readers never wait
             db.execute("PRAGMA synchronous=NORMAL")
-            migrations.migrate(db)
+            migrate(db)
             return cls(db)
         except sqlite3.DatabaseError as exc:
             if db is not None:
@@ -159,5 +159,5 @@ def rebuild_store(state_dir: Path) -> tuple[Path, Store]:
         fsync_dir(state_dir)
     except OSError as exc:
         raise StoreError(f"cannot keep {path} aside: {exc.strerror or exc}") from exc
-    file.create(path, file.id_floor(state_dir, replaced=True))
+    create(path, id_floor(state_dir, replaced=True))
     return kept, Store.open(state_dir)
