@@ -35,6 +35,7 @@ from mechanic.alerts import Alert, Alerter
 from mechanic.config.settings import Config, ProbeSpec
 from mechanic.errors import ConfigError
 from mechanic.files import locks
+from mechanic.plural import plural
 from mechanic.store import ProbeState, Store
 from probes.base import ProbeResult
 from probes.remediation import run_action
@@ -279,7 +280,7 @@ class _Judge:
             state.healthy_streak = state.healthy_streak + 1 if state.status == "ok" else 0
             if state.healthy_streak >= remedy.reset_after_cycles:
                 state.given_up, state.window_start, state.healthy_streak = False, state.runs, 0
-                message = f"ok for {remedy.reset_after_cycles} cycles: on_down re-armed"
+                message = f"ok for {plural(remedy.reset_after_cycles, 'cycle')}: on_down re-armed"
                 self.store.add_probe_event(spec.name, "reset", "ok", "ok", message)
                 log.info("probe.reset", probe=spec.name, reason=message)
             return
@@ -297,7 +298,8 @@ class _Judge:
         if done >= remedy.max_actions:
             state.given_up, state.healthy_streak = True, 0
             state.last_message = (
-                f"{done} {remedy.action} actions within {remedy.within_cycles} cycles did not"
+                f"{plural(done, remedy.action + ' action')} within"
+                f" {plural(remedy.within_cycles, 'cycle')} did not"
                 f" help; mechanic stopped acting (mechanic probe --reset {spec.name}). Last:"
                 f" {outcome.result.message}"
             )

@@ -13,6 +13,7 @@ from mechanic.config.schema import Key
 from mechanic.detect import tracebacks
 from mechanic.errors import ProbeConfigError
 from mechanic.files.tail import Position, Tail
+from mechanic.plural import plural
 from mechanic.redact import scrub
 from probes.base import (
     PROBES,
@@ -75,11 +76,11 @@ class LogErrorsProbe(Probe):
         if rate > self.opts["max_per_minute"]:
             last = scrub(_quoted(lines, hits[-1]).strip())[:200]
             return degraded(
-                f"{len(hits)} matching lines in {minutes:.0f} min ({rate:.1f}/min, max"
+                f"{plural(len(hits), 'matching line')} in {minutes:.0f} min ({rate:.1f}/min, max"
                 f" {self.opts['max_per_minute']}); last: {last}",
                 **metrics,
             )
-        return ok(f"{len(hits)} matching lines since last look", **metrics)
+        return ok(f"{plural(len(hits), 'matching line')} since last look", **metrics)
 
 
 def _quoted(lines: list[str], hit: int) -> str:

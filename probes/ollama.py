@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mechanic.config.schema import Key
+from mechanic.plural import plural
 from probes.base import PROBES, ConfigContext, Metric, Probe, ProbeResult, degraded, down, ok
 
 
@@ -73,4 +74,4 @@ class OllamaProbe(Probe):
                 return degraded(
                     f"{model} cannot generate: HTTP {reply.status_code} {text}", **metrics
                 )
-        return ok(f"Ollama {version} with {model} ({len(names)} models)", **metrics)
+        return ok(f"Ollama {version} with {model} ({plural(len(names), 'model')})", **metrics)

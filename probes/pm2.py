@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import psutil
 
 from mechanic.config.schema import Key, check_globs
+from mechanic.plural import plural
 from probes.base import PROBES, ConfigContext, Metric, Probe, ProbeResult, degraded, down, error, ok
 
 
@@ -122,4 +123,4 @@ class Pm2Probe(Probe):
             return degraded("; ".join(restarted), **metrics)
         if not wanted:
             return ok("pm2 runs no apps", **metrics)
-        return ok(f"{len(wanted)} app(s) online: {', '.join(wanted)}", **metrics)
+        return ok(f"{plural(len(wanted), 'app')} online: {', '.join(wanted)}", **metrics)

@@ -13,6 +13,7 @@ import psutil
 
 from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
+from mechanic.plural import plural
 from probes.base import PROBES, ConfigContext, Metric, Probe, ProbeResult, down, ok
 
 WAYS = ("process_name", "cmdline", "pidfile")
@@ -57,10 +58,13 @@ class ProcessProbe(Probe):
         what = f"name {name!r}" if name else f"cmdline /{self.opts['cmdline']}/"
         if len(found) < self.opts["min_count"]:
             return down(
-                f"{len(found)} process(es) with {what} (want {self.opts['min_count']})", **metrics
+                f"{plural(len(found), 'process', 'processes')} with {what}"
+                f" (want {self.opts['min_count']})",
+                **metrics,
             )
         pids = ", ".join(str(p.pid) for p in found[:5])
-        return ok(f"{len(found)} process(es) with {what}: pid {pids}", **metrics)
+        processes = plural(len(found), "process", "processes")
+        return ok(f"{processes} with {what}: pid {pids}", **metrics)
 
     def _matching(self):
         pattern = re.compile(self.opts["cmdline"]) if self.opts["cmdline"] else None

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from mechanic.config.schema import Key
 from mechanic.errors import ProbeConfigError
+from mechanic.plural import plural
 from probes.base import (
     PROBES,
     ConfigContext,
@@ -79,7 +80,7 @@ class QueueProbe(Probe):
             return degraded(f"{count} queued, above max {self.opts['max']}", **metrics)
         if streak >= self.opts["grow_cycles"]:
             return degraded(
-                f"{count} queued, grown {streak} cycles in a row: not draining", **metrics
+                f"{count} queued, grown {plural(streak, 'cycle')} in a row: not draining", **metrics
             )
         trend = f" (was {before})" if isinstance(before, int) and before != count else ""
         return ok(f"{count} queued{trend}", **metrics)

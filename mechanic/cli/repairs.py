@@ -21,6 +21,7 @@ from mechanic.cli.common import (
 )
 from mechanic.config.settings import Config
 from mechanic.files.names import readable, shown
+from mechanic.plural import plural
 
 
 def cmd_once(args: argparse.Namespace) -> int:
@@ -55,7 +56,7 @@ def _print_cycle(done, config: Config) -> None:
     if done.probes_error:
         print(f"probes failed: {done.probes_error}")
     print(
-        f"mechanic: {len(scan.files)} files watched, {scan.checked} checked,"
+        f"mechanic: {plural(len(scan.files), 'file')} watched, {scan.checked} checked,"
         f" {len(scan.findings)} broken"
     )
     for error in done.runtime:
@@ -124,7 +125,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"{where(finding, config)}: [{finding.language}] {finding.message}")
         for language, reason in result.unavailable.items():
             print(f"unchecked {language} files: {reason}", file=sys.stderr)
-        print(f"{len(result.files)} files, {len(findings)} broken", file=sys.stderr)
+        print(f"{plural(len(result.files), 'file')}, {len(findings)} broken", file=sys.stderr)
     return EXIT_BROKEN if findings else EXIT_OK
 
 

@@ -14,6 +14,7 @@ from mechanic.cli.common import (
 )
 from mechanic.config.settings import Config
 from mechanic.files.names import readable
+from mechanic.plural import plural
 
 
 def _probe_rows(config: Config, store) -> list[dict]:
@@ -84,11 +85,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         console.print("daemon: not running (mechanic run, or mechanic service install)")
     if waiting:
-        console.print(f"{waiting} fix(es) waiting for review: mechanic pending")
+        console.print(f"{plural(waiting, 'fix', 'fixes')} waiting for review: mechanic pending")
     if last:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last.started_at))
         console.print(
-            f"last cycle #{last.id} at {when}: {last.files_seen} files,"
+            f"last cycle #{last.id} at {when}: {plural(last.files_seen or 0, 'file')},"
             f" {last.findings} broken, {last.applied} fixed, {last.remaining} remaining"
             + (f"  [red]{last.error}[/red]" if last.error else "")
         )

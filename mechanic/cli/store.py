@@ -13,6 +13,7 @@ from mechanic.cli.common import (
     setup_logging,
 )
 from mechanic.files.names import readable, shown
+from mechanic.plural import plural
 
 
 def cmd_store(args: argparse.Namespace) -> int:
@@ -52,7 +53,8 @@ def cmd_store(args: argparse.Namespace) -> int:
         print(f"{shown(found.path)}: ok ({found.size:,} bytes, integrity check: ok)")
         print(f"  store id {found.store_id}, schema {found.schema}, created {created}")
         first = f", IDs from {found.id_floor + 1}" if found.id_floor else ""
-        print(f"  {found.attempts} attempts, highest #{found.highest_attempt or 0}{first}")
+        highest = found.highest_attempt or 0
+        print(f"  {plural(found.attempts, 'attempt')}, highest #{highest}{first}")
         if args.rebuild:
             print("  the store is usable: nothing rebuilt")
     return EXIT_USAGE if found.problem else EXIT_OK

@@ -17,6 +17,7 @@ from mechanic.config.load import load_config
 from mechanic.config.settings import Config
 from mechanic.errors import BackendError, ConfigError, ModelNotFound
 from mechanic.files import private
+from mechanic.plural import plural
 
 OK, NOTE, PROBLEM = "ok", "note", "problem"
 
@@ -261,7 +262,7 @@ def _errorlogs(config: Config) -> Iterator[Check]:
             yield Check(
                 name,
                 PROBLEM,
-                f"{len(unreadable)} log(s) not readable, e.g. {unreadable[0]}",
+                f"{plural(len(unreadable), 'log')} not readable, e.g. {unreadable[0]}",
                 "run mechanic as the user that owns the logs, or chmod o+r them",
             )
         elif not found:
@@ -273,7 +274,7 @@ def _errorlogs(config: Config) -> Iterator[Check]:
                 f"ls {shlex.quote(str(folder))}   (or edit errorlog path in {config.source})",
             )
         else:
-            yield Check(name, OK, f"{errorlog.path}: {len(found)} log(s)")
+            yield Check(name, OK, f"{errorlog.path}: {plural(len(found), 'log')}")
 
 
 def _test_commands(config: Config) -> Iterator[Check]:
@@ -371,7 +372,8 @@ def _watch_limits(config: Config) -> Iterator[Check]:
         return  # no inotify (macOS FSEvents has no per-folder limit)
     folders, files = count_folders(config)
     detail = (
-        f"inotify needs about {folders} watches (one per folder, {files} files);"
+        f"inotify needs about {plural(folders, 'watch', 'watches')} (one per folder,"
+        f" {plural(files, 'file')});"
         f" fs.inotify.max_user_watches = {limit}"
     )
     if folders >= limit:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from mechanic.plural import plural
 from mechanic.redact import secret_values
 
 _THINK_BLOCK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.IGNORECASE | re.DOTALL)
@@ -99,7 +100,7 @@ def review(code: str, original: str) -> None:
     lost = [secret for secret in secret_values(original) if secret not in code]
     if lost:  # never name them: the reason goes to logs and the store
         raise Rejected(
-            f"the answer drops or alters {len(lost)} secret-like value(s) the file holds"
+            f"the answer drops or alters {plural(len(lost), 'secret-like value')} the file holds"
         )
 
 

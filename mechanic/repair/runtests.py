@@ -43,6 +43,7 @@ import structlog
 
 from mechanic.config.settings import WatchRoot
 from mechanic.files.userfile import copy_regular
+from mechanic.plural import plural
 
 log = structlog.get_logger("mechanic.validation")
 
@@ -388,7 +389,8 @@ class FixValidator:
                 if broken:
                     shown = ", ".join(broken[:5]) + (" ..." if len(broken) > 5 else "")
                     return (
-                        f"{len(broken)} test(s) that passed before fail with the fix"
+                        f"{plural(len(broken), 'test')} that passed before"
+                        f" {'fails' if len(broken) == 1 else 'fail'} with the fix"
                         f" ({cmd}): {shown}"
                     )
                 now = sum(s == "passed" for s in new.tests.values())

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mechanic.files.hashing import sha256
 from mechanic.files.userfile import read_regular
+from mechanic.plural import plural
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "mechanic",
@@ -93,7 +94,7 @@ def message(record, config, rel: str) -> str:
     return (
         f"mechanic: fix {rel}: {summary}\n\n"
         f"What was broken: {record.error}\n"
-        f"What changed: {removed} line(s) removed, {added} added\n"
+        f"What changed: {plural(removed, 'line')} removed, {added} added\n"
         f"Fixed by: the {rung} rung, {model}\n"
         f"Tokens: {tokens}\n"
         f"Validated by: the {record.language} checker, in memory and again on disk{extra}\n\n"

@@ -186,6 +186,7 @@ def test_ollama_reachable_with_its_model(workspace, ollama_standin):
     result = one(workspace, "ollama", host=ollama_standin.url, model="qwen2.5-coder:7b")
     assert result.status == "ok" and "qwen2.5-coder:7b" in result.message
     assert result.metrics["models"] == 1
+    assert result.message.endswith("(1 model)")  # not "(1 models)" (issue 13)
 
 
 def test_ollama_without_the_model_is_degraded_and_says_how_to_get_it(workspace, ollama_standin):

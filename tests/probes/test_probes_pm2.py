@@ -22,10 +22,17 @@ def test_online_apps_are_ok_and_a_stopped_one_is_down(workspace, pm2):
     pm2.start("worker")
     config = configure(workspace, pm2_probe(pm2))
     first = outcome(cycle(config), "pm2").result
-    assert first.status == "ok" and first.message == "2 app(s) online: web, worker"
+    assert first.status == "ok" and first.message == "2 apps online: web, worker"
     pm2.run("stop", "worker")
     stopped = outcome(cycle(config), "pm2").result
     assert stopped.status == "down" and stopped.message == "worker is stopped"
+
+
+def test_one_app_online_reads_one_app(workspace, pm2):
+    """The morning after (issue 13): the probe said "1 app(s) online"."""
+    pm2.start("web")
+    config = configure(workspace, pm2_probe(pm2))
+    assert outcome(cycle(config), "pm2").result.message == "1 app online: web"
 
 
 def test_a_crash_shows_as_restarts_since_the_last_cycle(workspace, pm2):

@@ -86,7 +86,7 @@ def test_a_fix_that_breaks_a_passing_pytest_test_is_rejected_and_nothing_written
     before = snapshot(root)
     result, _ = fix(root, "calc.py", CALC_BREAKS_ADD, PythonChecker(), tmp_path, test_cmd=PYTEST)
     assert result.outcome == "rejected"
-    assert "1 test(s) that passed before fail with the fix" in result.reason
+    assert "1 test that passed before fails with the fix" in result.reason
     assert "test_add" in result.reason
     assert snapshot(root) == before  # not a byte, not an mtime, no cache folder
     assert not (tmp_path / "backups").exists()

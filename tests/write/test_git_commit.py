@@ -63,7 +63,7 @@ def test_an_applied_fix_is_its_own_commit_and_nothing_else_is(repo):
     message = git(repo, "log", "-1", "--format=%an%n%B")
     assert message.startswith("mechanic\nmechanic: fix calc.py: SyntaxError")
     assert "What was broken: SyntaxError: '(' was never closed" in message
-    assert "What changed: 1 line(s) removed, 1 added" in message
+    assert "What changed: 1 line removed, 1 added" in message
     assert "Fixed by: the whole rung, ollama model qwen2.5-coder:7b" in message
     assert "Tokens: " in message and " prompt + " in message
     assert "Validated by: the python checker, in memory and again on disk" in message

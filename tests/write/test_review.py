@@ -32,7 +32,7 @@ def test_a_fix_waits_for_review_and_is_applied_on_accept(workspace, ollama_stand
     assert workspace.backups_of("calc.py") == []
 
     assert workspace.run("status", "--json").json["pending_patches"] == 1
-    assert "1 fix(es) waiting for review" in workspace.run("status").stdout
+    assert "1 fix waiting for review" in workspace.run("status").stdout
     listed = workspace.run("pending")
     assert "#1  calc.py" in listed.stdout
     assert "-    return sum(items" in listed.stdout and "+    return sum(items)" in listed.stdout
