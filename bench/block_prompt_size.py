@@ -8,7 +8,7 @@ Run:  .venv/bin/python bench/block_prompt_size.py [--files N] [--seed S]
 2. Injects one fault per file, on a random code line: a closing bracket deleted, or
    (Python) the colon ending a block header deleted. Keeps the faults the checker sees.
 3. Builds, for each fault, the prompt the whole-file rung would send (seed 003's
-   protocol; never truncated) and the one the block rung sends (mechanic.repair.ladder.plan_block:
+   protocol; never truncated) and the one the block rung sends (repair.rungs.block.plan_block:
    the unit around the error, the imports, the names), and counts tokens with the real
    SmolLM2 tokenizer when llama-cpp-python is installed, else 3 characters per token.
 
@@ -35,8 +35,8 @@ from check_throughput import find_sources, javascript_roots, python_roots
 from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.checkers.base import Finding
 from mechanic.repair.baseline import Baseline
-from mechanic.repair.ladder import plan_block
 from mechanic.repair.prompt import DoesNotFit, build_whole_file_prompt
+from mechanic.repair.rungs.block import plan_block
 
 MIN_LINES = 300
 BIG_CONTEXT = 10_000_000  # the comparison is about size, not about what fits

@@ -10,7 +10,7 @@ Run:  .venv/bin/python bench/fault_injection.py [--files N] [--seed S] [--out DI
    level. Only faults that really break the file count; another site is drawn otherwise.
 3. Writes the broken file into a temporary folder (with the package.json "type" node
    would see for the original) and repairs it exactly as `mechanic once` does with
-   backend "none": `fixers.deterministic.search` with the meaning guard judging each
+   backend "none": `rungs.deterministic.search` with the meaning guard judging each
    candidate (`accept`, as the rung passes it; `--no-guard` to compare without), then
    `transaction.apply_fix`.
 4. Reports the share of files that parse again, the share restored exactly (same AST
@@ -319,7 +319,7 @@ def repair(
     started = time.perf_counter()
     finding = checker.check_source(target, broken)
 
-    def accept(text: str) -> bool:  # what rung.try_zero_token passes
+    def accept(text: str) -> bool:  # what rung.try_deterministic passes
         reason = meaning.refusal(
             case.broken,
             text,

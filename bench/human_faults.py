@@ -10,8 +10,8 @@ text left unquoted, a missing `,` `:` or bracket, two faults at once) and carrie
 fix a person makes.
 
 Each case is written to a temporary folder and repaired with backend `none`: by
-default `fixers.deterministic.search` then `transaction.apply_fix` (the rung alone);
-with `--through rung`, `fixers.rung.try_zero_token`, which adds whatever guard the
+default `rungs.deterministic.search` then `transaction.apply_fix` (the rung alone);
+with `--through rung`, `rungs.deterministic.rung.try_deterministic`, which adds whatever guard the
 product wires in front of the transaction. Outcomes, per class:
 
 - fixed:   the file parses and has the same AST as the person's fix;
@@ -96,10 +96,10 @@ def repair(case: Case, checker: Checker, checkers: CheckerSet, folder: Path, thr
     started = time.perf_counter()
     guard = Guard((), [folder])
     if through == "rung":
-        from mechanic.repair.rungs.deterministic.rung import try_zero_token
+        from mechanic.repair.rungs.deterministic.rung import try_deterministic
         from mechanic.write.writer import Writer
 
-        try_zero_token(target, finding, checkers, writer=Writer(folder / "backups", guard))
+        try_deterministic(target, finding, checkers, writer=Writer(folder / "backups", guard))
     else:
         fixed = search(case.broken, finding, checker, target)
         if fixed is not None:

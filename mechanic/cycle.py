@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,19 +17,19 @@ from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.checkers.base import Finding
 from mechanic.detect.discovery import Finder, WatchedFile
 from mechanic.detect.scan import ScanResult, scan
-from mechanic.errors import BackendError, CycleBusy, MechanicError, Refused, StoreError
+from mechanic.errors import BackendError, MechanicError, StoreError
 from mechanic.files.hashing import sha256, sha256_file
-from mechanic.files.locks import pid_lock
+from mechanic.files.locks import cycle_lock
 from mechanic.files.userfile import read_regular
 from mechanic.repair.backends import Backend, create_backend
 from mechanic.repair.baseline import Baseline, baseline, needs_a_person
-from mechanic.repair.ladder import Ladder, signature
+from mechanic.repair.ladder import Ladder, record_revert, signature
 from mechanic.repair.prompt import error_text
+from mechanic.repair.record import attempt_from, new_attempt, record_attempt
 from mechanic.repair.rungs.deterministic import rung
 from mechanic.repair.runtests import validator_for
 from mechanic.repair.validate import Candidate
 from mechanic.store import AttemptRecord, Cooldown, NeedsPerson, Patch, RuntimeErrorRecord, Store
-from mechanic.write import gitcommit, pending
 from mechanic.write.gate import WriteGate
 from mechanic.write.recovery import Recovered
 from mechanic.write.textfile import NotText, decode
@@ -42,7 +41,7 @@ log = structlog.get_logger("mechanic.cycle")
 
 # Zero-token searches in one cycle stop after this long, so a tree full of files no
 # small edit can fix does not stall every cycle; the rest wait for the next one.
-ZERO_TOKEN_CYCLE_SECONDS = 20.0
+DETERMINISTIC_CYCLE_SECONDS = 20.0
 # The error on a cycle row whose process stopped mid-cycle (closed by the next cycle).
 ABANDONED = "abandoned: mechanic stopped during this cycle"
 
@@ -69,15 +68,14 @@ class CycleReport:
         return [f for path, f in sorted(self.scan.findings.items()) if path not in fixed]
 
 
-@contextlib.contextmanager
-def cycle_lock(state_dir: Path) -> Iterator[None]:
-    """Exclusive hold on the state folder: two cycles never write at once."""
-
-    def busy(holder: str) -> CycleBusy:
-        return CycleBusy(f"another mechanic cycle is running (pid {holder}) on {state_dir}")
-
-    with pid_lock(state_dir / "cycle.lock", busy):
-        yield
+def check(config: Config, store: Store) -> ScanResult:
+    """What `mechanic check` reports: a cycle's scan and runtime-error step, under
+    the cycle lock, repairing nothing. Its findings hold every broken file."""
+    with cycle_lock(config.mechanic.state_dir), CheckerSet(node=config.mechanic.node) as checkers:
+        finder = Finder(config)
+        result = scan(finder, checkers, store, max_file_bytes=config.mechanic.max_file_kb * 1024)
+        errorlog.join_findings(config, store, finder, result)
+    return result
 
 
 def run_cycle(
@@ -128,7 +126,7 @@ class _Cycle:
         self.writer = Writer.for_config(config, guard=self.finder.guard, gate=gate)
         self.only = only
         self.quiet_seconds = quiet_seconds
-        self.zero_token_left = ZERO_TOKEN_CYCLE_SECONDS
+        self.deterministic_left = DETERMINISTIC_CYCLE_SECONDS
         self._baselines: dict[Path, Baseline | None] = {}
         # Files newly left to a person, alerted once per mark, together at the end.
         self.alerts: list[Alert] = []
@@ -157,7 +155,7 @@ class _Cycle:
             # began, and put on the record every fix it wrote but did not record.
             recovered = self.writer.recover(
                 checkers.get,
-                lambda item: record_recovered(self.store, item, cycle_id),
+                lambda item: record_recovered(self.config, self.store, item, cycle_id, self.writer),
             )
             for item in recovered:
                 log.warning(
@@ -223,16 +221,11 @@ class _Cycle:
         """Runtime errors from [[errorlog]] files join the findings, so a file that
         parses but crashed is a repair candidate too (a parse error comes first)."""
         try:
-            parses = errorlog.parses_per_scan(report.scan)
-            step = errorlog.collect(self.config, self.store, self.finder, parses=parses)
+            step = errorlog.join_findings(self.config, self.store, self.finder, report.scan)
         except Exception:  # a bad log must never end the cycle
             log.exception("errorlog.crashed")
             return
-        in_scope = {f.real for f in report.scan.files}  # a targeted cycle covers a few files
-        report.runtime = [e for e in step.errors if Path(e.path) in in_scope]
-        for path, finding in step.findings.items():
-            if path in in_scope:
-                report.scan.findings.setdefault(path, finding)
+        report.runtime = step.errors
 
     def _act(self, cycle_id: int, report: CycleReport | None, outcomes: list[ProbeOutcome]) -> None:
         """After Layer 2: each watch root's on_fix where a fix was applied, then
@@ -347,7 +340,7 @@ class _Cycle:
                 until = time.localtime(cooling[str(path)].until)
                 reason = f"in cooldown until {time.strftime('%Y-%m-%d %H:%M', until)}"
                 reason += " (file_cooldown_hours; this content and error were tried)"
-            elif self._zero_token(report, watched, finding, checkers):
+            elif self._deterministic(report, watched, finding, checkers):
                 continue  # fixed without a model, or (dry run) reported as fixable
             elif self.dry_run:
                 reason = "dry run: nothing is sent or written"
@@ -393,7 +386,7 @@ class _Cycle:
             return False
         return not row.sha256 or row.sha256 == self._content_sha(watched)
 
-    def _zero_token(
+    def _deterministic(
         self, report: CycleReport, watched: WatchedFile, finding: Finding, checkers: CheckerSet
     ) -> bool:
         """The first rung: small token edits, no model. True when it settled the file
@@ -406,7 +399,7 @@ class _Cycle:
             # be held): the zero-token search is deterministic and would find the same
             # edits again, so it is not run on this content; the model rungs are.
             return False
-        if self.zero_token_left <= 0 or self.writer.stopping():
+        if self.deterministic_left <= 0 or self.writer.stopping():
             return False
         started = time.monotonic()
         settings = self.config.mechanic
@@ -418,13 +411,13 @@ class _Cycle:
             stop=self.writer.gate.stop,
         )
         try:
-            outcome = rung.try_zero_token(
+            outcome = rung.try_deterministic(
                 watched.real,
                 finding,
                 checkers,
                 writer=self.writer,
                 dry_run=self.dry_run,
-                budget_seconds=min(rung.BUDGET_SECONDS, self.zero_token_left),
+                budget_seconds=min(rung.BUDGET_SECONDS, self.deterministic_left),
                 validate=validate,
                 baseline=self._baseline(watched),
                 max_file_kb=settings.max_file_kb,
@@ -433,7 +426,7 @@ class _Cycle:
             log.exception("zero_token.crashed", file=str(watched.real))
             return False
         finally:
-            self.zero_token_left -= time.monotonic() - started
+            self.deterministic_left -= time.monotonic() - started
         if outcome is None:
             return False
         if isinstance(outcome, rung.Found):
@@ -546,35 +539,8 @@ class _Cycle:
 
     def _record(self, report: CycleReport, record: AttemptRecord) -> None:
         record.cycle_id = report.cycle_id
-        try:
-            self.store.record_attempt(record)
-        except StoreError:
-            if record.outcome == "applied":
-                self._take_back(record)  # a store that fails touches no file
-            raise
-        self.writer.settle(record.intent)  # on the record: the intent goes
-        if record.outcome == "applied" and self.writer.git_commit:
-            record.reason += f"; {gitcommit.commit_fix(record, self.config)}"
-            self.store.set_attempt_reason(record.id, record.reason)
+        record_attempt(self.config, self.store, record, writer=self.writer)
         report.attempts.append(record)
-        if record.outcome == "pending":
-            patch = self.store.add_pending(
-                record, pending.fix_path(self.config.mechanic.backup_dir, record.new_sha or "")
-            )
-            log.info("repair.kept_for_review", file=record.path, patch=patch)
-        asked = record.prompt_tokens is not None or record.outcome != "skipped"
-        hours = self.config.mechanic.file_cooldown_hours
-        if record.outcome == "applied":
-            # A fix is no reason to wait: content that breaks after it is new content.
-            self.store.clear_cooldown(record.path)
-        elif asked and hours > 0:
-            self.store.set_cooldown(
-                record.path,
-                time.time() + hours * 3600,
-                record.id,
-                sha256=record.old_sha,
-                signature=record.signature,
-            )
         event = f"repair.{record.outcome}"
         fields = {"file": record.path, "reason": record.reason, "attempt": record.id}
         if record.outcome == "applied":
@@ -584,48 +550,39 @@ class _Cycle:
         level = "warning" if record.outcome in ("reverted", "rejected") else "info"
         getattr(log, level)(event, **fields)
 
-    def _take_back(self, record: AttemptRecord) -> None:
-        """Put back the original of a fix the store could not record, so that no
-        write goes unrecorded (and `mechanic revert` never misses one)."""
-        target = Path(record.path)
-        try:
-            current = read_regular(target)
-            if record.backup_path and sha256(current) == record.new_sha:
-                self.writer.restore_backup(
-                    target,
-                    backup=Path(record.backup_path),
-                    expected=current,
-                    original_sha=record.old_sha,
-                )
-                # Nothing to record any more: the file holds its original bytes.
-                self.writer.settle(record.intent)
-                log.error("repair.taken_back", file=record.path, reason="the store failed")
-        except (OSError, Refused) as exc:
-            log.error("repair.take_back_failed", file=record.path, error=str(exc))
 
-
-def record_recovered(store: Store, item: Recovered, cycle_id: int | None) -> None:
+def record_recovered(
+    config: Config,
+    store: Store,
+    item: Recovered,
+    cycle_id: int | None,
+    writer: Writer | None = None,
+) -> None:
     """Put on the record what recovery found done: a fix a killed run wrote but
     had not recorded (once: a row already committed for its intent is kept), and
-    a revert it finished but had not marked."""
+    a revert it finished but had not marked (and its content is held back, as
+    `mechanic revert` holds it). The fix is recorded as the killed
+    run would have: its git commit and its cooldown follow (repair.record)."""
     if item.attempt is not None and store.attempt_for_intent(item.attempt["intent"]) is None:
-        names = {f.name for f in dataclasses.fields(AttemptRecord)} - {"id", "undone_at"}
-        record = AttemptRecord(**{k: v for k, v in item.attempt.items() if k in names})
+        record = attempt_from(item.attempt)
         record.cycle_id = record.cycle_id or cycle_id
-        store.record_attempt(record)
+        record_attempt(config, store, record, writer=writer or Writer.for_config(config))
         log.warning("repair.recorded_on_recovery", file=record.path, attempt=record.id)
-    if item.undoes is not None:
-        store.mark_undone(item.undoes)
+    if item.undoes is not None and (undone := store.attempt(item.undoes)) is not None:
+        # The person's revert, finished before the kill: held back as if it had not been.
+        try:
+            restored = read_regular(item.target)
+        except OSError:
+            restored = b""
+        record_revert(store, undone, restored=restored, fixed=None)
 
 
 def _not_attempted(candidate: Candidate, backend: Backend | None, reason: str) -> AttemptRecord:
-    return AttemptRecord(
-        path=str(candidate.file.real),
-        language=candidate.finding.language,
-        error=error_text(candidate.finding),
-        outcome="skipped",
+    return new_attempt(
+        candidate.file.real,
+        candidate.finding.language,
+        error_text(candidate.finding),
         reason=reason,
         backend=backend.name if backend else None,
         model=backend.model if backend else None,
-        started_at=time.time(),
     )

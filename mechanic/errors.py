@@ -11,6 +11,7 @@ MechanicError            any other error a user meets (exit 1)
 ├── Refused              the transaction will not write this file; nothing was written
 ├── ReviewError          a pending patch cannot be accepted or rejected
 ├── ServiceError         the user service cannot be rendered, installed or inspected
+├── NotDone              a request by hand (accept, revert, restore...) cannot be done
 ├── CheckerUnavailable   a language's checker cannot run here (node missing...)
 └── BackendError         the model could not be asked or did not answer
     ├── BackendUnavailable   nothing listens at the host, or the library is missing
@@ -138,3 +139,8 @@ class BackendResponseError(BackendError):
     ) -> None:
         self.status_code = status_code
         super().__init__(message, prompt_sent=prompt_sent)
+
+
+class NotDone(MechanicError):
+    """What a person asked for by hand (accept, reject, revert, restore) cannot be
+    done; the message says why, and nothing was written."""

@@ -49,24 +49,3 @@ def where(finding, config: Config) -> str:
     if finding.line:
         text += f":{finding.line}" + (f":{finding.column}" if finding.column else "")
     return text
-
-
-def read_or_empty(path: Path) -> bytes:
-    from mechanic.files.userfile import read_regular
-
-    try:
-        return read_regular(path)
-    except OSError:
-        return b""
-
-
-def unknown_id(store, what: str, number: int) -> str:
-    """Why `number` names no attempt (or patch): when it is below this store's
-    first ID, it was handed out by the store this one replaced."""
-    text = f"no {what} #{number} in this store"
-    if 0 < number <= store.id_floor:
-        text += (
-            f": its IDs start at {store.id_floor + 1}, since it replaced an older store;"
-            f" #{number} belonged to that one (kept aside in {shown(store.path.parent)})"
-        )
-    return text

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 from mechanic import report
@@ -13,10 +12,8 @@ from mechanic.cli.common import (
     EXIT_BROKEN,
     EXIT_OK,
     config_of,
-    read_or_empty,
     rel,
     setup_logging,
-    unknown_id,
     where,
 )
 from mechanic.config.settings import Config
@@ -96,27 +93,13 @@ def _print_cycle(done, config: Config) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from mechanic.cycle import cycle_lock
-    from mechanic.detect import errorlog
-    from mechanic.detect.checkers import CheckerSet
-    from mechanic.detect.discovery import Finder
-    from mechanic.detect.scan import scan
+    from mechanic.cycle import check
     from mechanic.store import Store
 
     config = config_of(args)
     setup_logging(config, quiet=True)
-    with (
-        Store.open(config.mechanic.state_dir) as store,
-        cycle_lock(config.mechanic.state_dir),
-        CheckerSet(node=config.mechanic.node) as checkers,
-    ):
-        finder = Finder(config)
-        result = scan(finder, checkers, store, max_file_bytes=config.mechanic.max_file_kb * 1024)
-        # Files that parse but crashed (runtime errors from [[errorlog]] files) are broken too.
-        parses = errorlog.parses_per_scan(result)
-        runtime = errorlog.collect(config, store, finder, parses=parses)
-        for path, finding in runtime.findings.items():
-            result.findings.setdefault(path, finding)
+    with Store.open(config.mechanic.state_dir) as store:
+        result = check(config, store)
     findings = sorted(result.findings.values(), key=lambda f: str(f.path))
     if args.json:
         print(report.dumps(report.findings(findings)))
@@ -130,72 +113,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_revert(args: argparse.Namespace) -> int:
-    from mechanic.errors import Refused
-    from mechanic.files.hashing import sha256
-    from mechanic.files.userfile import read_regular
-    from mechanic.repair.ladder import refuse
+    from mechanic.repair import manual
     from mechanic.store import Store
-    from mechanic.write.writer import Writer
 
     config = config_of(args)
     setup_logging(config, quiet=True)
     with Store.open(config.mechanic.state_dir) as store:
-        attempt = store.attempt(args.attempt)
-        if attempt is None:
-            print(f"mechanic: {unknown_id(store, 'attempt', args.attempt)}", file=sys.stderr)
-            return EXIT_BROKEN
-        if attempt.outcome != "applied" or not attempt.backup_path:
-            print(
-                f"mechanic: attempt #{attempt.id} was {attempt.outcome}: nothing to revert",
-                file=sys.stderr,
-            )
-            return EXIT_BROKEN
-        if attempt.undone_at:
-            print(f"mechanic: attempt #{attempt.id} was already reverted", file=sys.stderr)
-            return EXIT_BROKEN
-        target = Path(attempt.path)
-        writer = Writer.for_config(config, review=False)  # a person asked for it
-        try:
-            current = read_regular(target)
-        except OSError as exc:
-            print(f"mechanic: cannot read {shown(target)}: {exc.strerror}", file=sys.stderr)
-            return EXIT_BROKEN
-        if sha256(current) != attempt.new_sha:
-            print(
-                f"mechanic: {shown(target)} does not hold what attempt #{attempt.id} wrote"
-                " (it changed since, or the ID is not the one you mean); it is left as it is",
-                file=sys.stderr,
-            )
-            return EXIT_BROKEN
-        try:
-            intent = writer.restore_backup(
-                target,
-                backup=Path(attempt.backup_path),
-                expected=current,
-                original_sha=attempt.old_sha,
-                undoes=attempt.id,
-            )
-        except Refused as exc:  # main prints it; the user asked for a revert
-            raise Refused(f"not reverted: {exc}") from None
-        store.mark_undone(attempt.id)  # type: ignore[arg-type]  # read from the store: has an id
-        writer.settle(intent)
-        # Taken back by a person: never re-applied by itself (memory, examples, rungs).
-        restored = read_or_empty(target)
-        refuse(
-            store,
-            path=attempt.path,
-            language=attempt.language,
-            old_sha=attempt.old_sha or sha256(restored),
-            original=restored,
-            fixed=current,
-            how="reverted",
-            attempt_id=attempt.id,
-            rung=attempt.rung,
-        )
-    import structlog
-
-    structlog.get_logger("mechanic.cli").info("repair.undone", attempt=attempt.id, file=str(target))
-    print(f"reverted attempt #{attempt.id}: {shown(target)} holds its original bytes again")
+        attempt = manual.revert(config, store, args.attempt)
+    print(f"reverted attempt #{attempt.id}: {shown(attempt.path)} holds its original bytes again")
     return EXIT_OK
 
 
@@ -228,75 +153,19 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from mechanic.cycle import cycle_lock
-    from mechanic.detect.checkers import CheckerSet, language_of
-    from mechanic.files.hashing import sha256
-    from mechanic.files.userfile import read_regular
-    from mechanic.repair.baseline import git_head_version
-    from mechanic.store import AttemptRecord, Store
-    from mechanic.write.writer import Writer
+    from mechanic.repair import manual
 
     config = config_of(args)
     setup_logging(config, quiet=True)
     path = Path(args.file).expanduser().absolute()
-    real = Path(os.path.realpath(path))
-    writer = Writer.for_config(config, review=False)  # a person asked for it
-    language = language_of(real)
-    if writer.guard.is_protected(path) or language is None:
-        why = "is protected or outside every watch root" if language else "has no checker"
-        print(f"mechanic: {shown(path)} {why}: not restored", file=sys.stderr)
-        return EXIT_BROKEN
-    with (
-        Store.open(config.mechanic.state_dir) as store,
-        cycle_lock(config.mechanic.state_dir),
-        CheckerSet(node=config.mechanic.node) as checkers,
-    ):
-        found = store.good_version(str(real))
-        good, source = (found[1], "last good version") if found else (None, "")
-        if good is None:
-            good, source = git_head_version(real), "version at git HEAD"
-        if good is None:
-            print(f"mechanic: no good version of {shown(path)} is known", file=sys.stderr)
-            return EXIT_BROKEN
-        try:
-            current = read_regular(real)
-        except OSError as exc:
-            print(f"mechanic: cannot read {shown(path)}: {exc.strerror}", file=sys.stderr)
-            return EXIT_BROKEN
-        record = AttemptRecord(
-            path=str(real),
-            language=language,
-            error=f"restore of its {source} requested",
-            outcome="skipped",
-            old_sha=sha256(current),
-            started_at=time.time(),
-            rung="restore",
-        )
-        result = writer.restore_version(
-            real,
-            current=current,
-            good=good,
-            checker=checkers.get(language),
-            attempt=record.to_dict(),
-        )
-        record.outcome, record.reason = result.outcome, result.reason
-        record.backup_path = str(result.backup_path) if result.backup_path else None
-        record.diff, record.new_sha, record.intent = result.diff, result.new_sha, result.intent
-        store.record_attempt(record)
-        writer.settle(record.intent)
-        if result.outcome == "applied":
-            store.clear_needs_person(str(real))
-    import structlog
-
-    structlog.get_logger("mechanic.cli").info(
-        "restore." + result.outcome, file=str(real), reason=result.reason, attempt=record.id
-    )
-    if result.outcome != "applied":
-        print(f"mechanic: {shown(path)} not restored: {readable(result.reason)}", file=sys.stderr)
+    done = manual.restore(config, path)
+    record = done.record
+    if record.outcome != "applied":
+        print(f"mechanic: {shown(path)} not restored: {readable(done.reason)}", file=sys.stderr)
         return EXIT_BROKEN
     print(
-        f"restored {shown(path)} to its {source};"
-        f" the bytes it held are in {shown(result.backup_path or '')}"
+        f"restored {shown(path)} to its {done.source};"
+        f" the bytes it held are in {shown(record.backup_path or '')}"
         f" (undo: mechanic revert {record.id})"
     )
     return EXIT_OK

@@ -19,7 +19,7 @@ from mechanic.plural import plural
 def cmd_store(args: argparse.Namespace) -> int:
     """`mechanic store check [--rebuild]`: is the store usable, and if not, keep
     it aside and start a new one whose IDs never repeat the old one's."""
-    from mechanic.cycle import cycle_lock
+    from mechanic.files.locks import cycle_lock
     from mechanic.store import check_store, rebuild_store
 
     config = config_of(args)

@@ -424,3 +424,17 @@ def _record(
         file_sha=None if stale else hashes[watched.real],
         addressed_at=now if stale else None,
     )
+
+
+def join_findings(config: Config, store: Store, finder: Finder, result: ScanResult) -> RuntimeStep:
+    """The runtime-error step of a scan, for the cycle and `mechanic check` alike:
+    files that parse but crashed join `result`'s findings, so they are broken too
+    (a parse error comes first). Only files `result` covers join it (a targeted
+    cycle covers a few); the step's `errors` are narrowed to them too."""
+    step = collect(config, store, finder, parses=parses_per_scan(result))
+    in_scope = {f.real for f in result.files}
+    step.errors = [e for e in step.errors if Path(e.path) in in_scope]
+    for path, finding in step.findings.items():
+        if path in in_scope:
+            result.findings.setdefault(path, finding)
+    return step

@@ -3,8 +3,8 @@ dies, however it dies, so a lock is never stale.
 
 - `pid_lock`: one process at a time on a state folder, refused at once, with
   the holder's pid written in the file so the one refused can be told who holds
-  it. The cycle lock (cycle.py: two cycles never write at once) and the daemon
-  lock (daemon/main.py: one daemon per state folder).
+  it. The cycle lock (`cycle_lock`: two cycles never write at once) and the
+  daemon lock (daemon/main.py: one daemon per state folder).
 - `waiting_lock`: one at a time, waiting for our turn (probes/health.py: a
   cycle and `mechanic probe --reset` never interleave).
 - `take`: the primitive under both, on an open file; the journal and the
@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from mechanic.errors import CycleBusy
 from mechanic.files import private
 
 
@@ -95,3 +96,15 @@ def is_held(path: Path) -> bool:
         return False
     with handle:
         return not take(handle, shared=True, wait=False)
+
+
+@contextlib.contextmanager
+def cycle_lock(state_dir: Path) -> Iterator[None]:
+    """Exclusive hold on the state folder: two cycles never write at once (a
+    cycle, and the commands that write by hand: accept, restore, store moves)."""
+
+    def busy(holder: str) -> CycleBusy:
+        return CycleBusy(f"another mechanic cycle is running (pid {holder}) on {state_dir}")
+
+    with pid_lock(state_dir / "cycle.lock", busy):
+        yield

@@ -104,7 +104,7 @@ def review(code: str, original: str) -> None:
         )
 
 
-def candidate_from_answer(answer: str, original: str, *, done_reason: str | None) -> str:
+def code_from_answer(answer: str, original: str, *, done_reason: str | None) -> str:
     """The code to validate, or Rejected with the reason."""
     if done_reason == "length":  # whatever it looks like, the end is missing
         raise Rejected("the answer was cut off at the token limit (done_reason 'length')")

@@ -5,7 +5,8 @@ Rungs, in order (config `[repair] mode` picks the model rungs):
 
 - deterministic: small token edits near the error, no model. It runs first, in the
   cycle's choose step (repair/rungs/deterministic/rung.py), so dry runs and backend "none" get it
-  too; its attempts are recorded with rung "deterministic". The rest run here:
+  too; its attempts are recorded with rung "deterministic". The rest run here, each
+  an object with a name and one method (repair/rungs/base.py's Rung):
 - memory: the same error in the same code was fixed before: reuse that patch, 0 tokens;
 - block: the model sees only the unit around the error (mechanic/repair/blocks.py);
 - whole: the model sees the whole file (seed 003's protocol), only when it fits comfortably.
@@ -20,29 +21,26 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import structlog
 
 from mechanic.alerts import Alert
 from mechanic.config.settings import Config
 from mechanic.detect.checkers import CheckerSet
-from mechanic.detect.checkers.base import Finding
 from mechanic.errors import BackendError
 from mechanic.files.hashing import sha256
 from mechanic.files.userfile import read_regular
-from mechanic.repair.answer import Rejected, block_from_answer, candidate_from_answer
+from mechanic.kinds import Outcome, RungName
+from mechanic.repair.answer import Rejected
 from mechanic.repair.backends.base import Backend
-from mechanic.repair.baseline import Baseline, focus_lines
-from mechanic.repair.blocks import Block, find_block, imports_and_names, splice
 from mechanic.repair.prompt import (
-    DoesNotFit,
-    Prompt,
-    build_block_prompt,
-    build_whole_file_prompt,
     error_text,
-    format_examples,
 )
+from mechanic.repair.record import new_attempt
+from mechanic.repair.rungs.base import NotApplicable, Rung
+from mechanic.repair.rungs.block import BlockRung
+from mechanic.repair.rungs.memory import MemoryRung
+from mechanic.repair.rungs.whole import WholeRung
 from mechanic.repair.runtests import FixValidator, validator_for
 from mechanic.repair.validate import Candidate, Work, read_work, validate_and_apply
 from mechanic.store import AttemptRecord, Store
@@ -53,34 +51,16 @@ log = structlog.get_logger("mechanic.ladder")
 
 # The order the rungs after the deterministic one are climbed in each mode. The
 # memory rung asks no model and runs in every mode.
-RUNGS_BY_MODE: dict[str, tuple[str, ...]] = {
+RUNGS_BY_MODE: dict[str, tuple[RungName, ...]] = {
     "auto": ("memory", "block", "whole"),
     "block": ("memory", "block"),
     "whole": ("memory", "whole"),
 }
-MODEL_RUNGS = ("block", "whole")
-FREE_RUNGS = ("deterministic", "memory")
+MODEL_RUNGS: tuple[RungName, ...] = ("block", "whole")
+FREE_RUNGS: tuple[RungName, ...] = ("deterministic", "memory")
 STRIKES = 3
-# "auto" sends a block only when it saves most of the file: in a short file, or when
-# the unit is most of the file, the whole-file prompt costs about the same and shows more.
-AUTO_BLOCK_MIN_LINES = 40
-AUTO_BLOCK_MAX_SHARE = 0.5
-# The whole-file rung needs the file and its answer to fit in this share of the context.
-WHOLE_COMFORT = 0.75
-EXAMPLES = 2  # past fixes shown to a model
 MEMORY_CONTEXT_LINES = 1  # lines kept around a remembered fix so it matches only its code
 MEMORY_MAX_LINES = 40
-MEMORY_NEAR = 5  # a remembered fix applies only this close to the error's line
-
-
-class NotApplicable(Exception):
-    """The rung has nothing to offer for this file; nothing was asked."""
-
-
-@dataclass
-class Proposal:
-    text: str
-    note: str = ""
 
 
 def signature(finding_message: str, language: str) -> str:
@@ -107,44 +87,6 @@ def fix_snippets(old: str, new: str) -> tuple[str, str] | None:
     return "\n".join(before), "\n".join(after)
 
 
-def plan_block(
-    lines: list[str],
-    finding: Finding,
-    base: Baseline | None,
-    *,
-    name: str,
-    examples: str,
-    context_tokens: int,
-    count_tokens: Callable[[str], int],
-    max_share: float | None = None,
-) -> tuple[Block, Prompt, str]:
-    """The block around the error and its prompt, with a word on how it was
-    localised. Raises DoesNotFit when even the block cannot be sent, or when it is
-    more than `max_share` of the file (the whole-file prompt then costs about the same)."""
-    code_lines = len("\n".join(lines).rstrip("\n").split("\n"))
-    focus, why = focus_lines(lines, finding, base)
-    block = find_block(lines, finding.language, focus)
-    if max_share is not None and block.size > max_share * code_lines:
-        raise DoesNotFit("the block is most of the file")
-    imports, names = imports_and_names(lines, finding.language, block)
-    error_at = finding.line
-    error_line = lines[error_at - 1] if error_at and 0 < error_at <= len(lines) else None
-    prompt = build_block_prompt(
-        name=name,
-        block_text="\n".join(lines[block.start : block.end]),
-        first_line=block.start + 1,
-        total_lines=code_lines,
-        error_line_text=error_line if error_line and error_line.strip() else None,
-        finding=finding,
-        imports=imports,
-        names=names,
-        examples=examples,
-        context_tokens=context_tokens,
-        count_tokens=count_tokens,
-    )
-    return block, prompt, why
-
-
 class Ladder:
     def __init__(
         self,
@@ -166,11 +108,20 @@ class Ladder:
         self.guard = writer.guard
         self.mode = config.repair.mode
 
-    def rungs(self) -> list[str]:
-        names = list(RUNGS_BY_MODE[self.mode])
-        if self.backend is None:
-            names = [n for n in names if n not in MODEL_RUNGS]
-        return names
+    def rungs(self) -> list[Rung]:
+        """The rungs this mode climbs after the deterministic one, in order; with
+        no model only the free ones."""
+        built: list[Rung] = []
+        for name in RUNGS_BY_MODE[self.mode]:
+            if name == "memory":
+                built.append(MemoryRung(self.store))
+            elif self.backend is None:
+                continue  # a model rung with no model
+            elif name == "block":
+                built.append(BlockRung(self.backend, self.store, self.mode))
+            elif name == "whole":
+                built.append(WholeRung(self.backend, self.store))
+        return built
 
     def run(self, candidate: Candidate, sink: Callable[[AttemptRecord], None]) -> str | None:
         """Climb the ladder for one file, handing each attempt's record to `sink`
@@ -188,15 +139,15 @@ class Ladder:
         notes: list[str] = []
         attempted = False
         for rung in self.rungs():
-            record = self._record(candidate, "skipped", "", rung=rung)
+            record = self._record(candidate, "skipped", "", rung=rung.name)
             record.old_sha = _sha(work.original)
             record.signature = sig
             started = time.monotonic()
             failed: BackendError | None = None
             try:
-                proposal = getattr(self, f"_{rung}")(work, record, sig)
+                proposal = rung.attempt(work, record)
             except NotApplicable as exc:
-                notes.append(f"{rung}: {exc}")
+                notes.append(f"{rung.name}: {exc}")
                 continue
             except Rejected as exc:
                 record.outcome, record.reason = "rejected", str(exc)
@@ -245,70 +196,6 @@ class Ladder:
         sink(self._record(candidate, "skipped", "not sent: " + "; ".join(notes), rung=None))
         return None
 
-    # --- rungs ------------------------------------------------------------
-
-    def _memory(self, work: Work, record: AttemptRecord, sig: str) -> Proposal | None:
-        error_at = (work.finding.line or 1) - 1
-        for remembered in self.store.remembered_fixes(work.finding.language, sig):
-            before, after = remembered.before, remembered.after
-            at = work.text.find(before)
-            if at < 0 or work.text.count(before) != 1:
-                continue
-            first = work.text.count("\n", 0, at)
-            last = first + before.count("\n")
-            # Only where the error is: the same code elsewhere in the file is not the fault.
-            if work.finding.line is None or first - MEMORY_NEAR <= error_at <= last + MEMORY_NEAR:
-                record.prompt_tokens, record.answer_tokens = 0, 0
-                return Proposal(
-                    work.text.replace(before, after),
-                    note=f"reuses the fix of attempt #{remembered.attempt_id}",
-                )
-        raise NotApplicable("no remembered fix for this error in this code")
-
-    def _block(self, work: Work, record: AttemptRecord, sig: str) -> Proposal | None:
-        assert self.backend is not None
-        lines = work.lines
-        code_lines = len(work.text.rstrip("\n").split("\n"))
-        if self.mode == "auto" and code_lines < AUTO_BLOCK_MIN_LINES:
-            raise NotApplicable(f"a file under {AUTO_BLOCK_MIN_LINES} lines is sent whole")
-        try:
-            block, prompt, why = plan_block(
-                lines,
-                work.finding,
-                work.candidate.baseline,
-                name=work.candidate.file.rel,
-                examples=self._examples(work),
-                context_tokens=self.backend.context_tokens(),
-                count_tokens=self.backend.count_tokens,
-                max_share=AUTO_BLOCK_MAX_SHARE if self.mode == "auto" else None,
-            )
-        except DoesNotFit as exc:
-            raise NotApplicable(str(exc)) from None
-        where = f"lines {block.start + 1}-{block.end} ({block.header or block.kind}; {why})"
-        completion = self._ask(work, record, prompt, rung="block", where=where)
-        replacement = block_from_answer(
-            completion.text, lines, block.start, block.end, done_reason=completion.done_reason
-        )
-        return Proposal(splice(lines, block, replacement), note=f"block {where}")
-
-    def _whole(self, work: Work, record: AttemptRecord, sig: str) -> Proposal | None:
-        assert self.backend is not None
-        try:
-            prompt = build_whole_file_prompt(
-                name=work.candidate.file.rel,
-                code=work.text,
-                finding=work.finding,
-                context_tokens=self.backend.context_tokens(),
-                count_tokens=self.backend.count_tokens,
-                examples=self._examples(work),
-                comfort=WHOLE_COMFORT,
-            )
-        except DoesNotFit as exc:
-            raise NotApplicable(str(exc)) from None
-        completion = self._ask(work, record, prompt, rung="whole", where="the whole file")
-        code = candidate_from_answer(completion.text, work.text, done_reason=completion.done_reason)
-        return Proposal(code)
-
     # --- helpers ----------------------------------------------------------
 
     def _validator(self, candidate: Candidate) -> FixValidator | None:
@@ -321,32 +208,6 @@ class Ladder:
             skip=(settings.state_dir, settings.backup_dir),
             stop=self.writer.gate.stop,
         )
-
-    def _ask(self, work: Work, record: AttemptRecord, prompt: Prompt, *, rung: str, where: str):
-        assert self.backend is not None
-        log.info(
-            "repair.ask",
-            file=str(work.target),
-            rung=rung,
-            sent=where,
-            error=record.error,
-            model=self.backend.model,
-            prompt_tokens=prompt.prompt_tokens,
-        )
-        record.prompt_tokens = prompt.prompt_tokens  # known sent, even if it times out
-        completion = self.backend.complete(
-            system=prompt.system, prompt=prompt.user, max_tokens=prompt.max_answer_tokens
-        )
-        if completion.prompt_tokens is not None:
-            record.prompt_tokens = completion.prompt_tokens
-        record.answer_tokens = completion.answer_tokens
-        return completion
-
-    def _examples(self, work: Work) -> str:
-        found = self.store.fix_examples(
-            work.finding.language, str(work.target), str(work.candidate.file.root), EXAMPLES
-        )
-        return format_examples(found)
 
     def _remember(self, work: Work, record: AttemptRecord) -> None:
         try:
@@ -398,17 +259,17 @@ class Ladder:
         return True
 
     def _record(
-        self, candidate: Candidate, outcome: str, reason: str, *, rung: str | None
+        self, candidate: Candidate, outcome: Outcome, reason: str, *, rung: RungName | None
     ) -> AttemptRecord:
-        return AttemptRecord(
-            path=str(candidate.file.real),
-            language=candidate.finding.language,
-            error=error_text(candidate.finding),
+        model = None if rung in FREE_RUNGS else self.backend  # free rungs ask no model
+        return new_attempt(
+            candidate.file.real,
+            candidate.finding.language,
+            error_text(candidate.finding),
             outcome=outcome,
             reason=reason,
-            backend=self.backend.name if self.backend and rung not in FREE_RUNGS else None,
-            model=self.backend.model if self.backend and rung not in FREE_RUNGS else None,
-            started_at=time.time(),
+            backend=model.name if model else None,
+            model=model.model if model else None,
             rung=rung,
             signature=signature(candidate.finding.message, candidate.finding.language),
         )
@@ -449,6 +310,28 @@ def refuse(
         attempt_id=attempt_id,
         rung=rung,
         snippets=snippets,
+    )
+
+
+def record_revert(
+    store: Store, attempt: AttemptRecord, *, restored: bytes, fixed: bytes | None
+) -> None:
+    """Put on the record that `attempt`'s fix was taken back by a person, for
+    `mechanic revert` and for recovery of a revert a killed run finished: the
+    attempt is undone, and the content it fixed (`restored`, now in the file)
+    waits for a change or `mechanic retry` (see refuse)."""
+    assert attempt.id is not None
+    store.mark_undone(attempt.id)
+    refuse(
+        store,
+        path=attempt.path,
+        language=attempt.language,
+        old_sha=attempt.old_sha or _sha(restored),
+        original=restored,
+        fixed=fixed,
+        how="reverted",
+        attempt_id=attempt.id,
+        rung=attempt.rung,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mechanic.repair.answer import Rejected, candidate_from_answer, extract_code
+from mechanic.repair.answer import Rejected, code_from_answer, extract_code
 
 ORIGINAL = "\n".join(
     [
@@ -23,7 +23,7 @@ FIXED = ORIGINAL.replace("x * 2));", "x * 2);")
 
 
 def use(answer: str, done_reason: str | None = "stop") -> str:
-    return candidate_from_answer(answer, ORIGINAL, done_reason=done_reason)
+    return code_from_answer(answer, ORIGINAL, done_reason=done_reason)
 
 
 def test_a_plain_answer_is_the_code():
@@ -102,7 +102,7 @@ def test_elision_placeholders_are_refused(placeholder):
 def test_a_placeholder_already_in_the_original_is_not_held_against_the_fix():
     original = ORIGINAL + "\n// ... rest of code lives in other.js"
     fixed = FIXED + "\n// ... rest of code lives in other.js"
-    assert candidate_from_answer(fixed, original, done_reason="stop") == fixed
+    assert code_from_answer(fixed, original, done_reason="stop") == fixed
 
 
 def test_an_answer_far_shorter_than_the_original_is_refused():
@@ -117,9 +117,9 @@ def test_extract_keeps_indentation_of_the_first_line():
 def test_reindenting_a_block_counts_as_keeping_it():
     original = "def f():\nreturn 1\nx = 2\ny = 3\nz = 4\nw = 5\n"
     fixed = "def f():\n    return 1\nx = 2\ny = 3\nz = 4\nw = 5\n"
-    assert candidate_from_answer(fixed, original, done_reason="stop") == fixed.strip("\n")
+    assert code_from_answer(fixed, original, done_reason="stop") == fixed.strip("\n")
 
 
 def test_a_fix_of_one_or_two_lines_in_a_tiny_file_is_accepted():
     original = "def f(:\n    return 1\n"
-    assert candidate_from_answer("def f():\n    return 1\n", original, done_reason="stop")
+    assert code_from_answer("def f():\n    return 1\n", original, done_reason="stop")

@@ -7,7 +7,7 @@ import codecs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechanic.repair.answer import Rejected, candidate_from_answer
+from mechanic.repair.answer import Rejected, code_from_answer
 from mechanic.write.textfile import NotText, decode, encode
 
 lines = st.lists(
@@ -36,7 +36,7 @@ ORIGINAL = "def total(items):\n    return sum(items\n\nprint(total([1, 2]))\n"
 @given(st.text(max_size=400), st.sampled_from(["stop", "length", None]))
 def test_any_answer_is_either_refused_with_a_reason_or_changed_code(answer, done_reason):
     try:
-        code = candidate_from_answer(answer, ORIGINAL, done_reason=done_reason)
+        code = code_from_answer(answer, ORIGINAL, done_reason=done_reason)
     except Rejected as rejected:
         assert str(rejected)  # always a reason the user can read
         return

@@ -26,7 +26,7 @@ from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.checkers.python import PythonChecker
 from mechanic.detect.discovery import Finder, Guard
 from mechanic.detect.scan import scan
-from mechanic.repair.rungs.deterministic.rung import try_zero_token
+from mechanic.repair.rungs.deterministic.rung import try_deterministic
 from mechanic.repair.validate import Candidate, read_work
 from mechanic.store import Store
 from mechanic.write import journal, transaction
@@ -137,7 +137,7 @@ def one(step: str, root: Path, what: str) -> dict:
             report["reason"] = read_work(Candidate(watched, finding), checker, guard)
         else:
             with CheckerSet() as checkers:
-                found = try_zero_token(target, finding, checkers, writer=Writer(backups, guard))
+                found = try_deterministic(target, finding, checkers, writer=Writer(backups, guard))
             report["reason"] = "nothing attempted" if found is None else found.reason
     elif step == "validation":  # the tests run in a copy while the file is swapped
         result = fix(target, backups, guard, validate=lambda _fixed: swap(target, what))

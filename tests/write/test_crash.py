@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from mechanic.config.load import parse_config
+from mechanic.config.settings import Config
 from mechanic.cycle import record_recovered
 from mechanic.detect.checkers.python import PythonChecker
 from mechanic.detect.discovery import Guard
@@ -46,11 +48,22 @@ def valid_states(data: bytes) -> bool:
     return data == ORIGINAL or data == good(version_of(data))
 
 
+def config_for(root: Path, backups: Path, state: Path) -> Config:
+    """The config a recovering cycle would hold: recovery records with it."""
+    text = (
+        f"[mechanic]\nstate_dir = {json.dumps(str(state))}\n"
+        f"backup_dir = {json.dumps(str(backups))}\n"
+        f'[llm]\nbackend = "none"\n[[watch]]\npath = {json.dumps(str(root))}\n'
+    )
+    return parse_config(text, root.parent / "config.toml")
+
+
 def test_sigkill_at_random_instants_leaves_only_original_or_validated_files(tmp_path):
     """The transaction alone, killed at random instants while it writes and
     records (as a cycle does: the row, then settle) one file after another."""
     root, backups, state = tmp_path / "src", tmp_path / "backups", tmp_path / "state"
     root.mkdir()
+    config = config_for(root, backups, state)
     for name in FILES:
         (root / name).write_bytes(ORIGINAL)
     seed = int(os.environ.get("MECHANIC_CRASH_SEED", time.time_ns() % 10**6))
@@ -87,7 +100,7 @@ def test_sigkill_at_random_instants_leaves_only_original_or_validated_files(tmp_
             results = recover_interrupted(
                 backups,
                 lambda language: FlakyOnDisk(),
-                lambda item, store=store: record_recovered(store, item, None),
+                lambda item, store=store: record_recovered(config, store, item, None),
             )
             attempts = store.recent_attempts(10**6)
         restored += sum(r.action == "restored" for r in results)
@@ -212,8 +225,11 @@ def applied_unsettled(tmp_path, *, recorded: bool):
 
 def test_a_fix_its_process_never_recorded_is_recorded_by_recovery(tmp_path):
     store, target, backups = applied_unsettled(tmp_path, recorded=False)
+    config = config_for(target.parent, backups, tmp_path / "state")
     results = recover_interrupted(
-        backups, lambda language: PythonChecker(), lambda item: record_recovered(store, item, 7)
+        backups,
+        lambda language: PythonChecker(),
+        lambda item: record_recovered(config, store, item, 7),
     )
     assert [r.action for r in results] == ["kept-new"]
     [row] = store.recent_attempts()
@@ -238,8 +254,11 @@ def test_a_fix_its_process_never_recorded_is_recorded_by_recovery(tmp_path):
 
 def test_a_fix_recorded_just_before_its_process_died_is_not_recorded_twice(tmp_path):
     store, target, backups = applied_unsettled(tmp_path, recorded=True)
+    config = config_for(target.parent, backups, tmp_path / "state")
     results = recover_interrupted(
-        backups, lambda language: PythonChecker(), lambda item: record_recovered(store, item, 7)
+        backups,
+        lambda language: PythonChecker(),
+        lambda item: record_recovered(config, store, item, 7),
     )
     assert [r.action for r in results] == ["kept-new"]
     assert len(store.recent_attempts()) == 1
@@ -256,7 +275,8 @@ def test_a_store_that_fails_during_recovery_keeps_the_intent_for_next_time(tmp_p
     with pytest.raises(StoreError):
         recover_interrupted(backups, lambda language: PythonChecker(), failing)
     assert len(list(intents_dir(backups).glob("*.json"))) == 1
-    recover_interrupted(backups, None, lambda item: record_recovered(store, item, None))
+    config = config_for(tmp_path / "src", backups, tmp_path / "state")
+    recover_interrupted(backups, None, lambda item: record_recovered(config, store, item, None))
     assert [a.outcome for a in store.recent_attempts()] == ["applied"]
 
 
@@ -282,7 +302,12 @@ def test_a_cycle_recovers_before_it_reads_anything(workspace):
     os.close(intent._fd)
     result = workspace.run("once", "--json")
     assert result.json["recovered"] == [
-        {"file": str(target), "action": "kept-new", "reason": "holds the validated fix"}
+        {
+            "schema": 1,
+            "file": str(target),
+            "action": "kept-new",
+            "reason": "holds the validated fix",
+        }
     ]
     assert target.read_bytes() == fixed
     assert result.returncode == 0

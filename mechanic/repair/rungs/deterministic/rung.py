@@ -24,13 +24,14 @@ from mechanic.files.userfile import read_regular
 from mechanic.repair.baseline import Baseline
 from mechanic.repair.guard import meaning
 from mechanic.repair.prompt import error_text
+from mechanic.repair.record import new_attempt
 from mechanic.repair.rungs.deterministic.search import LANGUAGES, search
 from mechanic.store import AttemptRecord
 from mechanic.write.textfile import NotText, decode, encode
 from mechanic.write.transaction import unified_diff
 from mechanic.write.writer import Writer
 
-log = structlog.get_logger("mechanic.fixers")
+log = structlog.get_logger("mechanic.deterministic")
 
 BACKEND = "deterministic"
 BUDGET_SECONDS = 2.0
@@ -47,7 +48,7 @@ def applies_to(finding: Finding) -> bool:
     return finding.kind == "syntax" and finding.language in LANGUAGES
 
 
-def try_zero_token(
+def try_deterministic(
     target: Path,
     finding: Finding,
     checkers: CheckerSet,
@@ -117,11 +118,10 @@ def try_zero_token(
         return None
     if dry_run:
         return Found(unified_diff(target, original, fixed_bytes))
-    record = AttemptRecord(
-        path=str(target),
-        language=finding.language,
-        error=error_text(finding),
-        outcome="skipped",
+    record = new_attempt(
+        target,
+        finding.language,
+        error_text(finding),
         backend=BACKEND,
         model=None,
         prompt_tokens=0,
