@@ -6,16 +6,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
+from mechanic.kinds import Outcome
 from mechanic.redact import scrub
 from mechanic.store.connection import Part, from_row
 
 if TYPE_CHECKING:
     from mechanic.detect.checkers.base import Finding
 
-# "pending": a validated fix kept for review ([mechanic] apply = "review").
-OUTCOMES = ("applied", "reverted", "rejected", "skipped", "pending")
+# Every outcome an attempt may have (kinds.Outcome names them; "pending": a validated
+# fix kept for review, [mechanic] apply = "review").
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 
 @dataclass
@@ -202,7 +204,7 @@ class Attempts(Part):
         return int(row[0]) if row else None
 
     def totals(self) -> Totals:
-        counts = {outcome: 0 for outcome in OUTCOMES}
+        counts: dict[str, int] = {outcome: 0 for outcome in OUTCOMES}
         for row in self._db.execute("SELECT outcome, COUNT(*) FROM attempts GROUP BY outcome"):
             counts[row[0]] = row[1]
         tokens = self._db.execute(
