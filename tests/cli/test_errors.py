@@ -48,6 +48,11 @@ RAISED: dict[type[errors.MechanicError], tuple[errors.MechanicError, str, int]] 
         1,
     ),
     errors.ReviewError: (errors.ReviewError("no pending patch #9"), "patch #9", 1),
+    errors.NotDone: (
+        errors.NotDone("attempt #3 was already reverted"),
+        "#3 was already reverted",
+        1,
+    ),
     errors.ServiceError: (
         errors.ServiceError("systemctl --user daemon-reload failed (exit 1)"),
         "daemon-reload failed",
