@@ -89,7 +89,7 @@ def test_cycle_accept_restore_and_recovery_record_the_same_way_and_revert_holds_
     workspace.write_config(mechanic={"git_commit": True, "apply": "review"})
     workspace.run("once")  # recovery first, then review mode keeps a patch
     with Store.open(workspace.state) as store:
-        patches = {Path(p["path"]).name: p["id"] for p in store.pending()}
+        patches = {Path(p.path).name: p.id for p in store.pending()}
     accepted = workspace.run("accept", str(patches["accepted.py"]))
     assert accepted.returncode == 0, accepted.stderr
     restored = workspace.run("restore", str(workspace.src / "restored.py"))
@@ -123,7 +123,7 @@ def test_cycle_accept_restore_and_recovery_record_the_same_way_and_revert_holds_
     with Store.open(workspace.state) as store:
         assert store.attempt(found["cycle.py"].id).undone_at is not None
         held = store.refusals(str((workspace.src / "cycle.py").resolve()), sha256(BROKEN.encode()))
-        assert [r["how"] for r in held] == ["reverted"]
+        assert [r.how for r in held] == ["reverted"]
 
 
 def test_a_revert_a_killed_run_finished_holds_the_content_back_like_any_revert(workspace):
@@ -149,5 +149,5 @@ def test_a_revert_a_killed_run_finished_holds_the_content_back_like_any_revert(w
     with Store.open(workspace.state) as store:
         assert store.attempt(fix.id).undone_at is not None
         held = store.refusals(str(target), sha256(BROKEN.encode()))
-        assert [(r["how"], r["attempt_id"]) for r in held] == [("reverted", fix.id)]
+        assert [(r.how, r.attempt_id) for r in held] == [("reverted", fix.id)]
     assert list(intents_dir(workspace.backups).iterdir()) == []
