@@ -28,7 +28,7 @@ from mechanic.repair.prompt import error_text
 from mechanic.repair.record import attempt_from, new_attempt, record_attempt
 from mechanic.repair.rungs.deterministic import rung
 from mechanic.repair.runtests import validator_for
-from mechanic.repair.validate import Candidate
+from mechanic.repair.validate import ChosenFile
 from mechanic.store import AttemptRecord, Cooldown, NeedsPerson, Patch, RuntimeErrorRecord, Store
 from mechanic.write.gate import WriteGate
 from mechanic.write.recovery import Recovered
@@ -180,9 +180,9 @@ class _Cycle:
                 report.probes, report.probes_error = outcomes, probes_error
                 self._log_scan(result)
                 self.store.add_findings(cycle_id, result.findings.values())
-                candidates = self._choose(report, checkers)
-                if candidates:
-                    self._repair(report, candidates, checkers)
+                chosen = self._choose(report, checkers)
+                if chosen:
+                    self._repair(report, chosen, checkers)
             finally:
                 # Even when Layer 2 broke off: on_fix for what it fixed, then on_down.
                 self._act(cycle_id, report, outcomes)
@@ -305,7 +305,7 @@ class _Cycle:
             return None
         return patch.id if current == patch.old_sha else None
 
-    def _choose(self, report: CycleReport, checkers: CheckerSet) -> list[Candidate]:
+    def _choose(self, report: CycleReport, checkers: CheckerSet) -> list[ChosenFile]:
         """Broken files to attempt now: not protected, not cooling down, within the cap."""
         settings = self.config.mechanic
         cooling = self.store.cooldown_rows() if settings.file_cooldown_hours > 0 else {}
@@ -315,7 +315,7 @@ class _Cycle:
         for passing in {str(f.real) for f in report.scan.files} & set(given_up) - broken:
             self.store.clear_needs_person(passing)  # it passes again: a person fixed it
             log.info("needs_person.cleared", file=passing, reason="the file passes its check")
-        chosen: list[Candidate] = []
+        chosen: list[ChosenFile] = []
         for path, finding in sorted(report.scan.findings.items()):
             watched = report.scan.file(path)
             if watched is None:
@@ -348,7 +348,7 @@ class _Cycle:
                 reason = f"max_fixes_per_run ({settings.max_fixes_per_run}) reached this cycle"
             else:
                 base = self._baseline(watched)
-                chosen.append(Candidate(watched, finding, base))
+                chosen.append(ChosenFile(watched, finding, base))
                 continue
             report.held[path] = reason
             log.info("repair.held", file=str(path), reason=reason)
@@ -482,44 +482,42 @@ class _Cycle:
             self.alerts.append(Alert.needs_person(watched.real, kind, reason))
         return found
 
-    def _repair(
-        self, report: CycleReport, candidates: list[Candidate], checkers: CheckerSet
-    ) -> None:
+    def _repair(self, report: CycleReport, chosen: list[ChosenFile], checkers: CheckerSet) -> None:
         backend = create_backend(self.config.llm)
         try:
             if backend is not None:
                 try:
                     backend.prepare()
                 except BackendError as exc:
-                    self._backend_down(report, candidates, backend, exc)
+                    self._backend_down(report, chosen, backend, exc)
                     return
             ladder = Ladder(
                 self.config, self.store, backend, checkers, self.writer, self.alerts.append
             )
-            for index, candidate in enumerate(candidates):
+            for index, chosen_file in enumerate(chosen):
                 if self.writer.stopping():
-                    for unasked in candidates[index:]:
+                    for unasked in chosen[index:]:
                         reason = "mechanic is stopping: the model was not asked"
                         self._record(report, _not_attempted(unasked, backend, reason))
                     return
                 try:
-                    held = ladder.run(candidate, lambda record: self._record(report, record))
+                    held = ladder.run(chosen_file, lambda record: self._record(report, record))
                 except BackendError as exc:
                     assert backend is not None
                     # After a sent prompt failed, the ladder recorded this file's attempt.
-                    rest = candidates[index + 1 :] if exc.prompt_sent else candidates[index:]
+                    rest = chosen[index + 1 :] if exc.prompt_sent else chosen[index:]
                     self._backend_down(report, rest, backend, exc)
                     return
                 except StoreError:
                     raise  # the record failed (a fix it wrote was taken back): end the cycle
                 except Exception as exc:  # one file's bug must not end the cycle
-                    log.exception("repair.crashed", file=str(candidate.file.real))
+                    log.exception("repair.crashed", file=str(chosen_file.file.real))
                     reason = f"internal error: {type(exc).__name__}: {exc}"
-                    self._record(report, _not_attempted(candidate, backend, reason))
+                    self._record(report, _not_attempted(chosen_file, backend, reason))
                     continue
                 if held is not None:
-                    report.held[candidate.file.real] = held
-                    log.info("repair.held", file=str(candidate.file.real), reason=held)
+                    report.held[chosen_file.file.real] = held
+                    log.info("repair.held", file=str(chosen_file.file.real), reason=held)
         finally:
             if backend is not None:
                 backend.close()
@@ -527,15 +525,15 @@ class _Cycle:
     def _backend_down(
         self,
         report: CycleReport,
-        candidates: list[Candidate],
+        chosen: list[ChosenFile],
         backend: Backend,
         exc: BackendError,
     ) -> None:
         report.backend_error = str(exc)
         log.error("backend.unusable", backend=backend.name, model=backend.model, error=str(exc))
         why = "model not asked" + (" after a failed request" if exc.prompt_sent else "")
-        for candidate in candidates:
-            self._record(report, _not_attempted(candidate, backend, f"{why}: {exc}"))
+        for chosen_file in chosen:
+            self._record(report, _not_attempted(chosen_file, backend, f"{why}: {exc}"))
 
     def _record(self, report: CycleReport, record: AttemptRecord) -> None:
         record.cycle_id = report.cycle_id
@@ -577,11 +575,11 @@ def record_recovered(
         record_revert(store, undone, restored=restored, fixed=None)
 
 
-def _not_attempted(candidate: Candidate, backend: Backend | None, reason: str) -> AttemptRecord:
+def _not_attempted(chosen_file: ChosenFile, backend: Backend | None, reason: str) -> AttemptRecord:
     return new_attempt(
-        candidate.file.real,
-        candidate.finding.language,
-        error_text(candidate.finding),
+        chosen_file.file.real,
+        chosen_file.finding.language,
+        error_text(chosen_file.finding),
         reason=reason,
         backend=backend.name if backend else None,
         model=backend.model if backend else None,

@@ -42,7 +42,7 @@ from mechanic.repair.rungs.block import BlockRung
 from mechanic.repair.rungs.memory import MemoryRung
 from mechanic.repair.rungs.whole import WholeRung
 from mechanic.repair.runtests import FixValidator, validator_for
-from mechanic.repair.validate import Candidate, Work, read_work, validate_and_apply
+from mechanic.repair.validate import ChosenFile, Work, read_work, validate_and_apply
 from mechanic.store import AttemptRecord, Store
 from mechanic.write.textfile import NotText, decode, encode
 from mechanic.write.writer import Writer
@@ -123,23 +123,23 @@ class Ladder:
                 built.append(WholeRung(self.backend, self.store))
         return built
 
-    def run(self, candidate: Candidate, sink: Callable[[AttemptRecord], None]) -> str | None:
+    def run(self, chosen: ChosenFile, sink: Callable[[AttemptRecord], None]) -> str | None:
         """Climb the ladder for one file, handing each attempt's record to `sink`
         as it ends. Returns why nothing was tried when no attempt was made and no
         model could be asked (the cycle holds the file then). Raises BackendError
         when the backend is unusable or a request failed; when the prompt had been
         sent (`prompt_sent`), this file's attempt is recorded already."""
-        finding = candidate.finding
+        finding = chosen.finding
         checker = self.checkers.get(finding.language)
-        work = read_work(candidate, checker, self.guard)
+        work = read_work(chosen, checker, self.guard)
         if isinstance(work, str):
-            sink(self._record(candidate, "skipped", work, rung=None))
+            sink(self._record(chosen, "skipped", work, rung=None))
             return None
         sig = signature(finding.message, finding.language)
         notes: list[str] = []
         attempted = False
         for rung in self.rungs():
-            record = self._record(candidate, "skipped", "", rung=rung.name)
+            record = self._record(chosen, "skipped", "", rung=rung.name)
             record.old_sha = _sha(work.original)
             record.signature = sig
             started = time.monotonic()
@@ -170,7 +170,7 @@ class Ladder:
                         record,
                         writer=self.writer,
                         max_file_kb=self.config.mechanic.max_file_kb,
-                        validate=self._validator(candidate),
+                        validate=self._validator(chosen),
                     )
                 if proposal.note and record.outcome != "applied":
                     record.reason = f"{record.reason} [{proposal.note}]"
@@ -193,18 +193,18 @@ class Ladder:
             return None
         if self.backend is None:
             return "; ".join(["no model rung (llm.backend is 'none' or unusable)", *notes])
-        sink(self._record(candidate, "skipped", "not sent: " + "; ".join(notes), rung=None))
+        sink(self._record(chosen, "skipped", "not sent: " + "; ".join(notes), rung=None))
         return None
 
     # --- helpers ----------------------------------------------------------
 
-    def _validator(self, candidate: Candidate) -> FixValidator | None:
+    def _validator(self, chosen: ChosenFile) -> FixValidator | None:
         """Tests in a throwaway copy, when the file's watch root sets test_cmd/smoke_cmd."""
         settings = self.config.mechanic
         return validator_for(
             self.config.watches,
-            candidate.file.root,
-            candidate.file.real,
+            chosen.file.root,
+            chosen.file.real,
             skip=(settings.state_dir, settings.backup_dir),
             stop=self.writer.gate.stop,
         )
@@ -221,7 +221,7 @@ class Ladder:
         self.store.remember_fix(
             language=work.finding.language,
             signature=record.signature or "",
-            root=str(work.candidate.file.root),
+            root=str(work.chosen.file.root),
             path=str(work.target),
             error=record.error,
             before=snippets[0],
@@ -259,19 +259,19 @@ class Ladder:
         return True
 
     def _record(
-        self, candidate: Candidate, outcome: Outcome, reason: str, *, rung: RungName | None
+        self, chosen: ChosenFile, outcome: Outcome, reason: str, *, rung: RungName | None
     ) -> AttemptRecord:
         model = None if rung in FREE_RUNGS else self.backend  # free rungs ask no model
         return new_attempt(
-            candidate.file.real,
-            candidate.finding.language,
-            error_text(candidate.finding),
+            chosen.file.real,
+            chosen.finding.language,
+            error_text(chosen.finding),
             outcome=outcome,
             reason=reason,
             backend=model.name if model else None,
             model=model.model if model else None,
             rung=rung,
-            signature=signature(candidate.finding.message, candidate.finding.language),
+            signature=signature(chosen.finding.message, chosen.finding.language),
         )
 
 

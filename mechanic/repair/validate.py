@@ -24,7 +24,7 @@ from mechanic.write.writer import Writer
 
 
 @dataclass(frozen=True)
-class Candidate:
+class ChosenFile:
     """A broken file chosen for repair this cycle, with what it is compared to."""
 
     file: WatchedFile
@@ -34,9 +34,9 @@ class Candidate:
 
 @dataclass
 class Work:
-    """A candidate's file as read for this repair: every rung works from these bytes."""
+    """A chosen file as read for this repair: every rung works from these bytes."""
 
-    candidate: Candidate
+    chosen: ChosenFile
     target: Path
     original: bytes
     text: str
@@ -45,17 +45,17 @@ class Work:
 
     @property
     def finding(self) -> Finding:
-        return self.candidate.finding
+        return self.chosen.finding
 
     @property
     def lines(self) -> list[str]:
         return self.text.split("\n")
 
 
-def read_work(candidate: Candidate, checker: Checker, guard: Guard) -> Work | str:
+def read_work(chosen: ChosenFile, checker: Checker, guard: Guard) -> Work | str:
     """The file's bytes and text, or why it cannot be repaired."""
-    target, finding = candidate.file.real, candidate.finding
-    if refusal := guard.refusal(candidate.file.path):
+    target, finding = chosen.file.real, chosen.finding
+    if refusal := guard.refusal(chosen.file.path):
         return f"{refusal}: never sent to a model"
     try:
         original = read_regular(target)
@@ -65,7 +65,7 @@ def read_work(candidate: Candidate, checker: Checker, guard: Guard) -> Work | st
         text, fmt = decode(original, finding.language)
     except NotText as exc:
         return f"not editable as text: {exc}"
-    return Work(candidate, target, original, text, fmt, checker)
+    return Work(chosen, target, original, text, fmt, checker)
 
 
 def validate_and_apply(
@@ -105,7 +105,7 @@ def validate_and_apply(
             text,
             language=work.finding.language,
             finding=work.finding,
-            baseline=work.candidate.baseline,
+            baseline=work.chosen.baseline,
             max_file_kb=max_file_kb,
             path=work.target,
             checker=work.checker,

@@ -11,7 +11,7 @@ from mechanic.detect.checkers import CheckerSet
 from mechanic.detect.discovery import Finder
 from mechanic.repair.backends import create_backend
 from mechanic.repair.ladder import Ladder
-from mechanic.repair.validate import Candidate
+from mechanic.repair.validate import ChosenFile
 from mechanic.store import AttemptRecord, Store
 from mechanic.write.writer import Writer
 
@@ -40,7 +40,7 @@ def attempt(workspace, path: Path, **config) -> AttemptRecord:
                     checkers,
                     Writer.for_config(settings, guard=finder.guard),
                 )
-                ladder.run(Candidate(watched, finding), records.append)
+                ladder.run(ChosenFile(watched, finding), records.append)
         finally:
             backend.close()
         assert records, "the ladder made no attempt"

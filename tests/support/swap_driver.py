@@ -27,7 +27,7 @@ from mechanic.detect.checkers.python import PythonChecker
 from mechanic.detect.discovery import Finder, Guard
 from mechanic.detect.scan import scan
 from mechanic.repair.rungs.deterministic.rung import try_deterministic
-from mechanic.repair.validate import Candidate, read_work
+from mechanic.repair.validate import ChosenFile, read_work
 from mechanic.store import Store
 from mechanic.write import journal, transaction
 from mechanic.write.recovery import recover_interrupted
@@ -134,7 +134,7 @@ def one(step: str, root: Path, what: str) -> dict:
         watched = next(Finder(_config(case, src, backups, state)).files())
         swap(target, what)
         if step == "read":
-            report["reason"] = read_work(Candidate(watched, finding), checker, guard)
+            report["reason"] = read_work(ChosenFile(watched, finding), checker, guard)
         else:
             with CheckerSet() as checkers:
                 found = try_deterministic(target, finding, checkers, writer=Writer(backups, guard))

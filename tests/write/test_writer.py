@@ -10,7 +10,7 @@ from mechanic.config.load import load_config
 from mechanic.cycle import run_cycle
 from mechanic.detect.checkers.python import PythonChecker
 from mechanic.detect.discovery import Guard, WatchedFile
-from mechanic.repair.validate import Candidate, read_work, validate_and_apply
+from mechanic.repair.validate import ChosenFile, read_work, validate_and_apply
 from mechanic.store import AttemptRecord, Store
 from mechanic.write.gate import WriteGate
 from mechanic.write.writer import Writer
@@ -54,7 +54,7 @@ def repair(tmp_path: Path, text: str, checker: CountingChecker) -> tuple[Attempt
         target, target, tmp_path, "calc.py", "python", stat.st_size, stat.st_mtime_ns
     )
     guard = Guard([], [tmp_path])
-    work = read_work(Candidate(watched, finding), checker, guard)
+    work = read_work(ChosenFile(watched, finding), checker, guard)
     assert not isinstance(work, str), work
     record = AttemptRecord(path=str(target), language="python", error="x", outcome="skipped")
     writer = Writer(tmp_path / "backups", guard)

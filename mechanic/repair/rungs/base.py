@@ -74,6 +74,6 @@ def ask(
 def examples(store: Store, work: Work) -> str:
     """Past fixes of this language near this file, for a model's prompt."""
     found = store.fix_examples(
-        work.finding.language, str(work.target), str(work.candidate.file.root), EXAMPLES
+        work.finding.language, str(work.target), str(work.chosen.file.root), EXAMPLES
     )
     return format_examples(found)

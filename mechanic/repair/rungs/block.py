@@ -79,8 +79,8 @@ class BlockRung:
             block, prompt, why = plan_block(
                 lines,
                 work.finding,
-                work.candidate.baseline,
-                name=work.candidate.file.rel,
+                work.chosen.baseline,
+                name=work.chosen.file.rel,
                 examples=examples(self.store, work),
                 context_tokens=self.backend.context_tokens(),
                 count_tokens=self.backend.count_tokens,

@@ -28,7 +28,7 @@ class WholeRung:
     def attempt(self, work: Work, record: AttemptRecord) -> Proposal | None:
         try:
             prompt = build_whole_file_prompt(
-                name=work.candidate.file.rel,
+                name=work.chosen.file.rel,
                 code=work.text,
                 finding=work.finding,
                 context_tokens=self.backend.context_tokens(),
