@@ -6,39 +6,16 @@ the file; a revert marks its attempt undone and holds that content back."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
-
-import pytest
 
 from mechanic.detect.checkers.python import PythonChecker
 from mechanic.detect.discovery import Guard
 from mechanic.store import AttemptRecord, Store
 from mechanic.write.journal import intents_dir
 from mechanic.write.transaction import apply_fix, restore_backup, sha256
+from tests.support.gitrepo import BROKEN, FIXED, git, needs_git
 
-pytestmark = pytest.mark.skipif(
-    subprocess.run(["git", "--version"], capture_output=True).returncode != 0,
-    reason="git is not installed",
-)
-
-BROKEN = "def total(items):\n    return sum(items\n\n\nprint(total([1, 2]))\n"
-FIXED = BROKEN.replace("sum(items\n", "sum(items)\n")
-ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "Pat",
-    "GIT_AUTHOR_EMAIL": "pat@example.com",
-    "GIT_COMMITTER_NAME": "Pat",
-    "GIT_COMMITTER_EMAIL": "pat@example.com",
-}
-
-
-def git(workspace, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=workspace.src, capture_output=True, text=True, env=ENV, check=True
-    )
-    return done.stdout
+pytestmark = needs_git
 
 
 def commit(workspace, message: str) -> None:
